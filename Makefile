@@ -1,0 +1,41 @@
+# Two commands from a fresh machine: `make demo` and `make test`. Both create .venv and install.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/lbrxvoicepro
+STAMP := $(VENV)/.installed
+# silero-vad's wheel requires torch although only its ONNX file is read: install it without deps.
+NO_DEPS_PACKAGES := silero-vad==6.2.3 useful-moonshine-onnx==20251121
+DEMO_CACHE := .cache
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps $(NO_DEPS_PACKAGES)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	@echo "== models"
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) models list
+	@echo "== English (bundled clip), word timestamps"
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) transcribe --language en --format vtt --word-timestamps \
+		"$$($(PY) -c 'import importlib.util as u, pathlib as p; print(p.Path(u.find_spec("moonshine_onnx").origin).parent / "assets/beckett.wav")')"
+	@echo "== Polish spontaneous speech, segments with times"
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) transcribe --format srt tests/data/pl/bigos_azon_spont_4.wav
+
+test: install
+	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff format --check src tests bench
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/asr.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_CACHE) .pytest_cache .ruff_cache .mypy_cache

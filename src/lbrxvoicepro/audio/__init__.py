@@ -1,0 +1,5 @@
+"""Audio in and out: decode any common format, downmix, resample, encode."""
+
+from lbrxvoicepro.audio.io import AudioSource, decode, encode, load, resample, source_name
+
+__all__ = ["AudioSource", "decode", "encode", "load", "resample", "source_name"]

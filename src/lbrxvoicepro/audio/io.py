@@ -1,0 +1,190 @@
+"""Decode and encode audio.
+
+libsndfile (soundfile) reads WAV, FLAC and Ogg directly and precisely; everything else (MP3,
+Opus, M4A/AAC, WebM, ...) goes through FFmpeg via PyAV. Channels are averaged to mono and the
+result is resampled with soxr. Any failure becomes an ``AudioDecodeError`` naming the input.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from lbrxvoicepro.errors import AudioDecodeError
+from lbrxvoicepro.types import Audio
+
+AudioSource = str | os.PathLike[str] | bytes | bytearray | BinaryIO | np.ndarray | Audio
+ENCODE_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
+
+
+def source_name(source: AudioSource) -> str:
+    """How an input is named in messages: its path, or what kind of object it is."""
+    if isinstance(source, str | os.PathLike):
+        return os.fspath(source)
+    if isinstance(source, bytes | bytearray):
+        return f"<{len(source)} bytes>"
+    if isinstance(source, np.ndarray | Audio):
+        return "<array>"
+    return str(getattr(source, "name", "<stream>"))
+
+
+def load(source: AudioSource, sample_rate: int = 16000) -> Audio:
+    """Any supported input as mono float32 at ``sample_rate``.
+
+    A bare numpy array is taken to be at ``sample_rate`` already; pass an ``Audio`` to say
+    otherwise.
+    """
+    if isinstance(source, Audio):
+        return resample(source, sample_rate)
+    if isinstance(source, np.ndarray):
+        return Audio(_as_mono_float(source, "<array>"), sample_rate)
+    return resample(decode(source), sample_rate)
+
+
+def decode(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO) -> Audio:
+    """Decode a path, bytes or file object to mono float32 at the file's own rate."""
+    name = source_name(source)
+    data = _read_bytes(source, name)
+    if not data:
+        raise AudioDecodeError(name, "empty input (0 bytes)")
+    _check_wav_complete(data, name)
+    try:
+        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        samples, rate = _decode_with_ffmpeg(data, name)
+    if samples.size == 0:
+        raise AudioDecodeError(name, "the audio stream holds no samples")
+    return Audio(_as_mono_float(samples, name), int(rate))
+
+
+def resample(audio: Audio, sample_rate: int) -> Audio:
+    if audio.sample_rate == sample_rate:
+        return audio
+    samples = soxr.resample(audio.samples, audio.sample_rate, sample_rate, quality="HQ")
+    return Audio(np.ascontiguousarray(samples, dtype=np.float32), sample_rate)
+
+
+def encode(
+    audio: Audio, destination: str | os.PathLike[str] | BinaryIO, format: str | None = None
+) -> None:
+    """Write wav, flac or ogg; a path is written atomically (temp file, fsync, rename)."""
+    if format is None:
+        if not isinstance(destination, str | os.PathLike):
+            raise ValueError("format is required when writing to a file object")
+        format = Path(destination).suffix.lstrip(".").lower()
+    if format not in ENCODE_FORMATS:
+        raise ValueError(f"cannot encode {format!r}; choose one of {', '.join(ENCODE_FORMATS)}")
+    container, subtype = ENCODE_FORMATS[format]
+    samples = np.clip(audio.samples, -1.0, 1.0)
+    if not isinstance(destination, str | os.PathLike):
+        sf.write(destination, samples, audio.sample_rate, format=container, subtype=subtype)
+        return
+    target = Path(destination)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            sf.write(handle, samples, audio.sample_rate, format=container, subtype=subtype)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _read_bytes(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO, name: str) -> bytes:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source)
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.exists():
+            raise AudioDecodeError(name, "no such file")
+        if path.is_dir():
+            raise AudioDecodeError(name, "is a directory, not an audio file")
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise AudioDecodeError(name, f"cannot read: {error.strerror}") from error
+    return source.read()
+
+
+def _check_wav_complete(data: bytes, name: str) -> None:
+    """libsndfile quietly reads a cut-off WAV; say so instead of returning half the audio."""
+    if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
+        return
+    position = 12
+    while position + 8 <= len(data):
+        chunk_id = data[position : position + 4]
+        (chunk_size,) = struct.unpack("<I", data[position + 4 : position + 8])
+        if chunk_id == b"data":
+            available = len(data) - position - 8
+            if chunk_size > available and chunk_size != 0xFFFFFFFF:
+                raise AudioDecodeError(
+                    name,
+                    f"truncated WAV: header declares {chunk_size} bytes of audio, "
+                    f"file holds {available}",
+                )
+            return
+        position += 8 + chunk_size + (chunk_size & 1)
+    raise AudioDecodeError(name, "truncated WAV: no audio data chunk")
+
+
+def _decode_with_ffmpeg(data: bytes, name: str) -> tuple[np.ndarray, int]:
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                kinds = sorted({stream.type for stream in container.streams}) or ["nothing"]
+                raise AudioDecodeError(
+                    name,
+                    f"unsupported content: {container.format.name} container with "
+                    f"{', '.join(kinds)} but no audio stream",
+                )
+            stream = container.streams.audio[0]
+            blocks = [
+                frame.to_ndarray().reshape(frame.layout.nb_channels, -1, order="C")
+                if frame.format.is_planar
+                else frame.to_ndarray().reshape(-1, frame.layout.nb_channels).T
+                for frame in container.decode(stream)
+            ]
+            rate = stream.codec_context.sample_rate or stream.rate
+    except AudioDecodeError:
+        raise
+    except (av.error.FFmpegError, ValueError, IndexError) as error:
+        raise AudioDecodeError(name, _ffmpeg_reason(error)) from error
+    if not blocks or not rate:
+        raise AudioDecodeError(name, "the audio stream holds no decodable frames")
+    samples = np.concatenate(blocks, axis=1).T
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples.astype(np.float32) / np.iinfo(samples.dtype).max
+    return samples.astype(np.float32, copy=False), int(rate)
+
+
+def _ffmpeg_reason(error: Exception) -> str:
+    text = getattr(error, "strerror", None) or str(error)
+    if "Invalid data found" in text:
+        return "not a recognised audio format (unknown or corrupt data)"
+    return f"cannot decode: {text}"
+
+
+def _as_mono_float(samples: np.ndarray, name: str) -> np.ndarray:
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1) if samples.shape[1] <= samples.shape[0] else samples.mean(0)
+    elif samples.ndim != 1:
+        raise AudioDecodeError(name, f"expected 1 or 2 dimensions, got {samples.ndim}")
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples.astype(np.float32) / np.iinfo(samples.dtype).max
+    samples = np.ascontiguousarray(samples, dtype=np.float32)
+    if not np.all(np.isfinite(samples)):
+        raise AudioDecodeError(name, "samples contain NaN or infinity")
+    return samples

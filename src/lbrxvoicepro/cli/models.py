@@ -1,0 +1,31 @@
+"""``lbrxvoicepro models``: what models are available and where they live."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.models import ModelCatalog
+
+app = typer.Typer(help="List and prepare the bundled models.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_models(ctx: typer.Context) -> None:
+    """Show every catalog model, whether it is ready, and its location."""
+    settings: Settings = ctx.obj
+    table = Table("name", "kind", "state", "location", "description")
+    for row in ModelCatalog(settings.cache_dir).statuses():
+        table.add_row(row.name, row.kind, row.state, row.location, row.description)
+    Console(width=200).print(table)
+
+
+@app.command("prepare")
+def prepare(ctx: typer.Context, name: str = typer.Argument("whisper-base")) -> None:
+    """Resolve a model now (joins split files into the cache) and print its path."""
+    settings: Settings = ctx.obj
+    catalog = ModelCatalog(settings.cache_dir)
+    kind = "vad" if name == "silero-vad" else "whisper"
+    typer.echo(catalog.resolve(name, kind))

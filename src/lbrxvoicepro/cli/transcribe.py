@@ -1,0 +1,118 @@
+"""``lbrxvoicepro transcribe``: files in, text, JSON or subtitles out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lbrxvoicepro.asr import FORMATS, render
+from lbrxvoicepro.audio import load
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.errors import LbrxError
+from lbrxvoicepro.runtime import ModelManager
+from lbrxvoicepro.types import Audio, Transcript
+
+
+@dataclass
+class _Outcome:
+    audio_seconds: float = 0.0
+    done: int = 0
+    failures: list[str] | None = None
+
+
+def transcribe(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Audio files (wav, flac, mp3, ogg, opus, m4a, webm).")],
+    language: Annotated[
+        str | None, typer.Option("--language", "-l", help="Language code, or 'auto' to detect. [default: pl]")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Catalog name (whisper-base, whisper-tiny.en), model directory or hub id."),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "txt",
+    word_timestamps: Annotated[
+        bool, typer.Option("--word-timestamps", help="Per-word times in json, srt and vtt.")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Output file (one input) or directory (several). Default: stdout."),
+    ] = None,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="Decode all files in shared batches (faster for many files).")
+    ] = False,
+) -> None:
+    """Transcribe audio files with Whisper, gated by Silero VAD.
+
+    A bad file is reported and skipped; the others are still transcribed, and the command
+    exits with status 1 if any file failed.
+    """
+    if format not in FORMATS:
+        raise typer.BadParameter(f"{format!r}; choose one of {', '.join(FORMATS)}", param_hint="--format")
+    settings: Settings = ctx.obj
+    asr = settings.asr.model_copy(update={"model": model} if model else {})
+    transcriber = ModelManager(settings).transcriber(asr)
+    outcome = _Outcome(failures=[])
+    started = time.perf_counter()
+
+    def emit(path: Path, transcript: Transcript) -> None:
+        _write(render(transcript, format, word_timestamps), path, output, format, len(files))
+        outcome.audio_seconds += transcript.duration
+        outcome.done += 1
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        transient=True, disable=len(files) < 2,
+    ) as progress:
+        task = progress.add_task("transcribing", total=len(files))
+        loaded: list[tuple[Path, Audio]] = []
+        for path in files:
+            try:
+                audio = load(path)
+                if not batch:
+                    emit(path, transcriber.transcribe(audio, language))
+                else:
+                    loaded.append((path, audio))
+            except LbrxError as error:
+                outcome.failures.append(str(error))
+                typer.echo(f"error: {error}", err=True)
+            if not batch:
+                progress.advance(task)
+        if loaded:
+            results = transcriber.transcribe_batch([a for _, a in loaded], language)
+            for (path, _), transcript in zip(loaded, results, strict=True):
+                emit(path, transcript)
+                progress.advance(task)
+    _summary(outcome, time.perf_counter() - started)
+
+
+def _write(text: str, source: Path, output: Path | None, format: str, count: int) -> None:
+    if output is None:
+        if count > 1 and format == "txt":
+            text = f"{source}: {text}"
+        typer.echo(text, nl=False)
+        return
+    target = output / f"{source.stem}.{format}" if count > 1 or output.is_dir() else output
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.partial")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)
+
+
+def _summary(outcome: _Outcome, elapsed: float) -> None:
+    speed = outcome.audio_seconds / elapsed if elapsed else 0.0
+    typer.echo(
+        f"transcribed {outcome.done} file(s), {outcome.audio_seconds:.1f} s of audio "
+        f"in {elapsed:.1f} s ({speed:.1f}x real time)",
+        err=True,
+    )
+    if outcome.failures:
+        typer.echo(f"{len(outcome.failures)} file(s) failed:", err=True)
+        for failure in outcome.failures:
+            typer.echo(f"  {failure}", err=True)
+        raise typer.Exit(1)

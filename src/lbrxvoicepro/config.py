@@ -1,0 +1,98 @@
+"""Settings, built once at the edge (CLI, server) and passed down explicitly.
+
+Precedence: keyword arguments, then environment (``LBRX_...``, nested with ``__``, e.g.
+``LBRX_ASR__BEAM_SIZE=1``), then an optional TOML file (``--config`` or ``LBRX_CONFIG_FILE``),
+then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from lbrxvoicepro.errors import ConfigError
+
+
+class VadSettings(BaseModel):
+    """Silero VAD and the utterance segmenter."""
+
+    threshold: float = Field(0.5, ge=0.0, le=1.0, description="speech probability to open")
+    min_speech_ms: int = Field(250, ge=0, description="shorter bursts are dropped")
+    max_utterance_s: float = Field(30.0, gt=1.0, description="longer speech is split")
+    padding_ms: int = Field(200, ge=0, description="kept before and after each utterance")
+    max_pause_ms: int = Field(500, ge=32, description="a longer pause ends the utterance")
+
+
+class AsrSettings(BaseModel):
+    """Whisper decoding and the hallucination guards."""
+
+    model: str = Field("whisper-base", description="catalog name, local path or hub id")
+    language: str = Field("pl", description="ISO code, or 'auto' to detect")
+    beam_size: int = Field(5, ge=1, le=16)
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = Field("int8", description="CTranslate2 compute type")
+    cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 choose")
+    word_timestamps: bool = True
+    batch_size: int = Field(8, ge=1, description="clips per batch in batched mode")
+    vad_gate: bool = Field(True, description="decode only what Silero VAD calls speech")
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    max_repeats: int = Field(3, ge=1, description="a phrase repeated more times is a loop")
+    min_script_ratio: float = Field(
+        0.8, ge=0.0, le=1.0, description="share of letters in the language's script"
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LBRX_", env_nested_delimiter="__", extra="ignore", toml_file=None
+    )
+
+    cache_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_cache_path("lbrxvoicepro"),
+        description="assembled model files and other derived data",
+    )
+    asr: AsrSettings = Field(default_factory=AsrSettings)
+    vad: VadSettings = Field(default_factory=VadSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
+    """Build the settings from overrides, environment and an optional TOML file."""
+    path = config_file or os.environ.get("LBRX_CONFIG_FILE")
+    try:
+        if not path:
+            return Settings(**overrides)  # type: ignore[arg-type]
+        if not Path(path).is_file():
+            raise ConfigError(f"{path}: config file not found")
+
+        class FileSettings(Settings):
+            model_config = SettingsConfigDict(toml_file=path)
+
+        return FileSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(f"invalid settings: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error

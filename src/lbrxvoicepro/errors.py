@@ -1,0 +1,43 @@
+"""One exception tree: everything the project raises on purpose is an ``LbrxError``.
+
+The CLI turns these into a one-line message and a non-zero exit code; the server maps them to
+HTTP status codes in one handler.
+"""
+
+from __future__ import annotations
+
+
+class LbrxError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class ConfigError(LbrxError):
+    """A setting has a value the project cannot use."""
+
+
+class AudioDecodeError(LbrxError):
+    """Input could not be read as audio; names the input and the reason."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class ModelNotFound(LbrxError):
+    """A model name, path or hub id could not be resolved to usable files."""
+
+
+class ModelLoadError(LbrxError):
+    """Model files were found but the backend could not load them."""
+
+
+class BackendNotInstalled(LbrxError):
+    """An optional backend's extra is not installed; the message names the pip command."""
+
+    def __init__(self, backend: str, extra: str) -> None:
+        super().__init__(
+            f"the {backend!r} backend is not installed: pip install 'lbrxvoicepro[{extra}]'"
+        )
+        self.backend = backend
+        self.extra = extra

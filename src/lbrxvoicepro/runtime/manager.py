@@ -1,0 +1,61 @@
+"""One model manager: every model is loaded once and shared by CLI, server and pipelines."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from lbrxvoicepro.config import AsrSettings, Settings
+from lbrxvoicepro.errors import ModelLoadError
+from lbrxvoicepro.models import ModelCatalog
+
+T = TypeVar("T")
+
+
+class ModelManager:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.catalog = ModelCatalog(settings.cache_dir)
+        self._loaded: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def whisper(self, name: str, device: str, compute_type: str, cpu_threads: int) -> Any:
+        """A faster-whisper ``WhisperModel``; the same object for the same arguments."""
+
+        def load() -> Any:
+            from faster_whisper import WhisperModel
+
+            path = self.catalog.resolve(name, "whisper")
+            try:
+                return WhisperModel(
+                    str(path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
+                )
+            except (RuntimeError, ValueError, OSError) as error:
+                raise ModelLoadError(f"{name}: cannot load Whisper model at {path}: {error}") from error
+
+        return self._get(("whisper", name, device, compute_type, cpu_threads), load)
+
+    def vad(self) -> Any:
+        from lbrxvoicepro.vad import SileroVAD
+
+        return self._get(("vad",), lambda: SileroVAD(self.catalog.resolve("silero-vad", "vad")))
+
+    def transcriber(self, asr: AsrSettings | None = None) -> Any:
+        """The configured ``Transcriber``, built on shared models."""
+        from lbrxvoicepro.asr.whisper import FasterWhisperTranscriber
+
+        asr = asr or self.settings.asr
+        model = self.whisper(asr.model, asr.device, asr.compute_type, asr.cpu_threads)
+        vad = self.vad() if asr.vad_gate else None
+        return FasterWhisperTranscriber(model, vad, asr, self.settings.vad)
+
+    def unload(self) -> None:
+        with self._lock:
+            self._loaded.clear()
+
+    def _get(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._loaded:
+                self._loaded[key] = load()
+            return self._loaded[key]  # type: ignore[no-any-return]
