@@ -44,8 +44,13 @@ class AsrSettings(BaseModel):
     compute_type: str = Field("int8", description="CTranslate2 compute type")
     cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 choose")
     word_timestamps: bool = True
+    condition_on_previous_text: bool = Field(
+        True, description="prompt each 30 s window with the text before it"
+    )
     batch_size: int = Field(8, ge=1, description="clips per batch in batched mode")
     vad_gate: bool = Field(True, description="decode only what Silero VAD calls speech")
+    gate_padding_s: float = Field(1.0, ge=0.0, description="context kept around speech")
+    gate_min_gap_s: float = Field(2.0, ge=0.0, description="shorter silences are not cut out")
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4

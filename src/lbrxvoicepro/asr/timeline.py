@@ -10,6 +10,22 @@ import numpy as np
 from lbrxvoicepro.types import Audio, Segment, SpeechSpan, Word
 
 
+def widen(spans: list[SpeechSpan], padding: float, min_gap: float, duration: float) -> list[SpeechSpan]:
+    """Pad spans and join those closer than ``min_gap``: only long silences are cut out.
+
+    Whisper decodes best with natural context around words; what it must not see is long
+    non-speech, where it invents text.
+    """
+    widened: list[SpeechSpan] = []
+    for span in spans:
+        start, end = max(0.0, span.start - padding), min(duration, span.end + padding)
+        if widened and start - widened[-1].end < min_gap:
+            widened[-1] = SpeechSpan(widened[-1].start, max(end, widened[-1].end))
+        else:
+            widened.append(SpeechSpan(start, end))
+    return widened
+
+
 @dataclass(frozen=True)
 class SpeechTimeline:
     """Speech-only audio and, per joined piece, where it starts there and in the original."""

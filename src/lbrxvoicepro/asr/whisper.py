@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lbrxvoicepro.asr.guards import guard_segments
-from lbrxvoicepro.asr.timeline import SpeechTimeline
+from lbrxvoicepro.asr.timeline import SpeechTimeline, widen
 from lbrxvoicepro.config import AsrSettings, VadSettings
 from lbrxvoicepro.types import Audio, Segment, SpeechSpan, Transcript, Word
 from lbrxvoicepro.vad import SileroVAD, speech_spans
@@ -49,7 +49,7 @@ class FasterWhisperTranscriber:
             beam_size=self.settings.beam_size,
             word_timestamps=self.settings.word_timestamps,
             vad_filter=False,
-            condition_on_previous_text=False,
+            condition_on_previous_text=self.settings.condition_on_previous_text,
             no_speech_threshold=self.settings.no_speech_threshold,
             log_prob_threshold=self.settings.log_prob_threshold,
             compression_ratio_threshold=self.settings.compression_ratio_threshold,
@@ -124,7 +124,12 @@ class FasterWhisperTranscriber:
             return _Prepared(audio, None)
         if self.vad is None:
             return _Prepared(audio, SpeechTimeline.build(audio, [SpeechSpan(0, audio.duration)]))
-        spans = speech_spans(audio, self.vad, self.vad_settings)
+        spans = widen(
+            speech_spans(audio, self.vad, self.vad_settings),
+            self.settings.gate_padding_s,
+            self.settings.gate_min_gap_s,
+            audio.duration,
+        )
         return _Prepared(audio, SpeechTimeline.build(audio, spans) if spans else None)
 
     def _language(self, language: str | None) -> str | None:

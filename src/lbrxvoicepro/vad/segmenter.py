@@ -116,7 +116,10 @@ def speech_spans(audio: Audio, vad: SileroVAD, settings: VadSettings) -> list[Sp
 
 
 class StreamSegmenter:
-    """Feed 16 kHz chunks of any size as they arrive; get each utterance's audio once it ends."""
+    """Feed 16 kHz chunks of any size as they arrive; get each utterance's audio once it ends.
+
+    An utterance is returned once its trailing padding has arrived too.
+    """
 
     def __init__(self, vad: SileroVAD, settings: VadSettings) -> None:
         self._vad: VadStream = vad.stream()
@@ -125,6 +128,7 @@ class StreamSegmenter:
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start = 0.0
         self._received = 0
+        self._waiting: list[SpeechSpan] = []
 
     @property
     def in_speech(self) -> bool:
@@ -139,15 +143,19 @@ class StreamSegmenter:
         samples = np.asarray(samples, dtype=np.float32)
         self._buffer = np.concatenate([self._buffer, samples])
         self._received += len(samples)
-        chunks = list(self._cut(self._segmenter.push(self._vad.feed(samples))))
-        if not self._segmenter.in_speech:
+        self._waiting += self._segmenter.push(self._vad.feed(samples))
+        ready = [span for span in self._waiting if span.end <= self.position]
+        self._waiting = self._waiting[len(ready) :]
+        chunks = list(self._cut(ready))
+        if not self._segmenter.in_speech and not self._waiting:
             self._trim(self.position - self._keep)
         return chunks
 
     def flush(self) -> list[SpeechChunk]:
         """End of stream: the utterance in progress, if any, is returned too."""
-        spans = self._segmenter.push(self._vad.flush())
+        spans = self._waiting + self._segmenter.push(self._vad.flush())
         spans += self._segmenter.finish(self.position)
+        self._waiting = []
         chunks = list(self._cut(spans))
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start = self.position

@@ -1,0 +1,86 @@
+"""The faster-whisper backend on real speech with the bundled models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from faster_whisper import WhisperModel
+
+from lbrxvoicepro import Audio, VoicePipeline
+from lbrxvoicepro.audio import load
+from lbrxvoicepro.text import wer
+from tests.conftest import BECKETT_TEXT, POLISH_CLIPS, beckett_path, reference
+
+
+def test_english_clip_is_transcribed_with_monotonic_word_times(pipeline: VoicePipeline) -> None:
+    transcript = pipeline.transcribe_sync(beckett_path(), language="en")
+    assert wer(BECKETT_TEXT, transcript.text) <= 0.10
+    words = transcript.words
+    assert len(words) >= 10
+    starts = [w.start for w in words]
+    assert starts == sorted(starts)
+    assert all(0.0 <= w.start <= w.end <= transcript.duration for w in words)
+    assert all(a.end <= b.start + 1e-3 for a, b in zip(words, words[1:]))
+
+
+def test_language_is_detected_when_asked(pipeline: VoicePipeline) -> None:
+    assert pipeline.transcribe_sync(beckett_path(), language="auto").language == "en"
+
+
+def test_english_only_model_from_its_package(pipeline: VoicePipeline) -> None:
+    transcript = pipeline.transcribe_sync(beckett_path(), model="whisper-tiny.en")
+    assert transcript.language == "en"
+    assert wer(BECKETT_TEXT, transcript.text) <= 0.2
+
+
+def test_polish_wer_is_no_worse_than_raw_faster_whisper(
+    pipeline: VoicePipeline, models
+) -> None:
+    asr = pipeline.settings.asr
+    raw = WhisperModel(
+        str(models.catalog.resolve(asr.model)), device="cpu", compute_type=asr.compute_type
+    )
+    ours, theirs = [], []
+    for clip in POLISH_CLIPS:
+        segments, _ = raw.transcribe(
+            str(clip), language="pl", beam_size=asr.beam_size, word_timestamps=True
+        )
+        theirs.append(wer(reference(clip), " ".join(s.text for s in segments)))
+        ours.append(wer(reference(clip), pipeline.transcribe_sync(clip).text))
+    assert np.mean(ours) <= np.mean(theirs) + 1e-9
+    assert np.mean(ours) < 0.30
+
+
+@pytest.mark.parametrize("kind", ["silence", "white noise", "steady tones"])
+def test_non_speech_gives_an_empty_transcript(pipeline, non_speech, kind) -> None:
+    transcript = pipeline.transcribe_sync(non_speech[kind])
+    assert transcript.text == ""
+    assert transcript.segments == ()
+    assert transcript.duration == pytest.approx(10.0)
+
+
+def test_guards_alone_stop_text_on_noise_without_the_vad_gate(settings, models, non_speech):
+    asr = settings.asr.model_copy(update={"vad_gate": False})
+    transcriber = models.transcriber(asr)
+    for kind in ("silence", "steady tones"):
+        assert transcriber.transcribe(Audio(non_speech[kind], 16000)).text == ""
+
+
+def test_batch_matches_one_by_one_and_keeps_order(pipeline: VoicePipeline, non_speech) -> None:
+    clips = POLISH_CLIPS[:3]
+    inputs = [clips[0], non_speech["silence"], clips[1], clips[2]]
+    batch = pipeline.transcribe_batch_sync(inputs)
+    assert [t.text == "" for t in batch] == [False, True, False, False]
+    for clip, transcript in zip(clips, [batch[0], batch[2], batch[3]]):
+        single = pipeline.transcribe_sync(clip)
+        assert abs(wer(reference(clip), transcript.text) - wer(reference(clip), single.text)) < 0.08
+        assert transcript.duration == pytest.approx(load(clip).duration)
+        assert all(0 <= w.start <= w.end <= transcript.duration + 0.01 for w in transcript.words)
+
+
+async def test_async_api_accepts_path_bytes_and_array(pipeline: VoicePipeline) -> None:
+    path = beckett_path()
+    from_path = await pipeline.transcribe(path, language="en")
+    from_bytes = await pipeline.transcribe(path.read_bytes(), language="en")
+    from_array = await pipeline.transcribe(load(path).samples, language="en")
+    assert from_path.text == from_bytes.text == from_array.text

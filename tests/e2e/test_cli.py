@@ -1,0 +1,88 @@
+"""The ``lbrxvoicepro`` command as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lbrxvoicepro.text import wer
+from tests.conftest import BECKETT_TEXT, POLISH_CLIPS, beckett_path, reference
+
+CLI = [sys.executable, "-c", "from lbrxvoicepro.cli import main; main()"]
+
+
+def run(cache_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LBRX_CACHE_DIR": str(cache_dir)}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("format", ["txt", "json", "srt", "vtt"])
+def test_transcribe_writes_every_format(cache_dir, tmp_path, format):
+    out = tmp_path / f"beckett.{format}"
+    result = run(cache_dir, "transcribe", str(beckett_path()), "-l", "en", "-f", format,
+                 "--word-timestamps", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    if format == "json":
+        data = json.loads(text)
+        assert wer(BECKETT_TEXT, data["text"]) <= 0.1
+        assert data["segments"][0]["words"][0]["start"] >= 0
+    elif format == "txt":
+        assert wer(BECKETT_TEXT, text) <= 0.1
+    else:
+        assert "-->" in text
+        assert text.startswith("WEBVTT") == (format == "vtt")
+    assert "real time" in result.stderr
+
+
+def test_a_batch_goes_on_past_bad_files_and_reports_them(cache_dir, tmp_path):
+    clips = [tmp_path / p.name for p in POLISH_CLIPS[:2]]
+    for source, target in zip(POLISH_CLIPS, clips):
+        shutil.copy(source, target)
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio at all\n" * 10)
+    truncated = tmp_path / "cut.wav"
+    truncated.write_bytes(POLISH_CLIPS[0].read_bytes()[:1000])
+    out = tmp_path / "out"
+    for extra in ([], ["--batch"]):
+        result = run(cache_dir, "transcribe", str(clips[0]), str(empty), str(text),
+                     str(truncated), str(clips[1]), "-o", str(out), *extra)
+        assert result.returncode == 1
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 3
+        assert f"error: {empty}: empty input" in errors[0]
+        assert f"error: {text}: not a recognised audio format" in errors[1]
+        assert f"error: {truncated}: truncated WAV" in errors[2]
+        assert "3 file(s) failed" in result.stderr
+        for clip, source in zip(clips, POLISH_CLIPS):
+            written = (out / f"{clip.stem}.txt").read_text(encoding="utf-8")
+            assert wer(reference(source), written) < 0.35
+
+
+def test_usage_errors_and_help(cache_dir, tmp_path):
+    result = run(cache_dir, "transcribe", str(beckett_path()), "-f", "docx")
+    assert result.returncode == 2
+    assert "docx" in result.stderr
+    result = run(cache_dir, "transcribe", str(beckett_path()), "-m", "no-such-model")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: no-such-model: not a known whisper model (whisper-base, whisper-tiny.en), "
+        "an existing path, or a hub id"
+    ]
+    assert "--word-timestamps" in run(cache_dir, "transcribe", "--help").stdout
+
+
+def test_models_list_shows_names_and_locations(cache_dir):
+    result = run(cache_dir, "models", "list")
+    assert result.returncode == 0
+    for name in ("whisper-base", "whisper-tiny.en", "silero-vad"):
+        assert name in result.stdout
+    assert "silero_vad_16k_sequence.onnx" in result.stdout
