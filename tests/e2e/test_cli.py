@@ -25,8 +25,18 @@ def run(cache_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("format", ["txt", "json", "srt", "vtt"])
 def test_transcribe_writes_every_format(cache_dir, tmp_path, format):
     out = tmp_path / f"beckett.{format}"
-    result = run(cache_dir, "transcribe", str(beckett_path()), "-l", "en", "-f", format,
-                 "--word-timestamps", "-o", str(out))
+    result = run(
+        cache_dir,
+        "transcribe",
+        str(beckett_path()),
+        "-l",
+        "en",
+        "-f",
+        format,
+        "--word-timestamps",
+        "-o",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     if format == "json":
@@ -43,7 +53,7 @@ def test_transcribe_writes_every_format(cache_dir, tmp_path, format):
 
 def test_a_batch_goes_on_past_bad_files_and_reports_them(cache_dir, tmp_path):
     clips = [tmp_path / p.name for p in POLISH_CLIPS[:2]]
-    for source, target in zip(POLISH_CLIPS, clips):
+    for source, target in zip(POLISH_CLIPS, clips, strict=False):
         shutil.copy(source, target)
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
@@ -53,8 +63,18 @@ def test_a_batch_goes_on_past_bad_files_and_reports_them(cache_dir, tmp_path):
     truncated.write_bytes(POLISH_CLIPS[0].read_bytes()[:1000])
     out = tmp_path / "out"
     for extra in ([], ["--batch"]):
-        result = run(cache_dir, "transcribe", str(clips[0]), str(empty), str(text),
-                     str(truncated), str(clips[1]), "-o", str(out), *extra)
+        result = run(
+            cache_dir,
+            "transcribe",
+            str(clips[0]),
+            str(empty),
+            str(text),
+            str(truncated),
+            str(clips[1]),
+            "-o",
+            str(out),
+            *extra,
+        )
         assert result.returncode == 1
         errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 3
@@ -62,7 +82,7 @@ def test_a_batch_goes_on_past_bad_files_and_reports_them(cache_dir, tmp_path):
         assert f"error: {text}: not a recognised audio format" in errors[1]
         assert f"error: {truncated}: truncated WAV" in errors[2]
         assert "3 file(s) failed" in result.stderr
-        for clip, source in zip(clips, POLISH_CLIPS):
+        for clip, source in zip(clips, POLISH_CLIPS, strict=False):
             written = (out / f"{clip.stem}.txt").read_text(encoding="utf-8")
             assert wer(reference(source), written) < 0.35
 

@@ -59,7 +59,9 @@ def test_stream_segmenter_cuts_the_same_utterances_as_the_whole_file(vad):
     assert got == pytest.approx([t for s in expected for t in (s.start, s.end)])
     for chunk in chunks:
         assert chunk.audio.duration == pytest.approx(chunk.span.duration, abs=1e-3)
-        assert np.array_equal(chunk.audio.samples, audio.slice(chunk.span.start, chunk.span.end).samples)
+        assert np.array_equal(
+            chunk.audio.samples, audio.slice(chunk.span.start, chunk.span.end).samples
+        )
 
 
 def _probabilities(pattern: str) -> list[float]:

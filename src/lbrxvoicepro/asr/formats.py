@@ -46,7 +46,7 @@ def _subtitles(transcript: Transcript, format: str, word_timestamps: bool) -> st
 
 
 def _clock(seconds: float, separator: str) -> str:
-    millis = int(round(max(0.0, seconds) * 1000))
+    millis = round(max(0.0, seconds) * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)

@@ -10,7 +10,9 @@ import numpy as np
 from lbrxvoicepro.types import Audio, Segment, SpeechSpan, Word
 
 
-def widen(spans: list[SpeechSpan], padding: float, min_gap: float, duration: float) -> list[SpeechSpan]:
+def widen(
+    spans: list[SpeechSpan], padding: float, min_gap: float, duration: float
+) -> list[SpeechSpan]:
     """Pad spans and join those closer than ``min_gap``: only long silences are cut out.
 
     Whisper decodes best with natural context around words; what it must not see is long
@@ -61,7 +63,9 @@ class SpeechTimeline:
 
     def restore(self, segment: Segment) -> Segment:
         words = tuple(
-            Word(w.text, self.original_time(w.start), self.original_time(w.end, True), w.probability)
+            Word(
+                w.text, self.original_time(w.start), self.original_time(w.end, True), w.probability
+            )
             for w in segment.words
         )
         return replace(

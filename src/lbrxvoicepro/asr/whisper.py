@@ -67,18 +67,16 @@ class FasterWhisperTranscriber:
         """
         prepared = [self._prepare(audio) for audio in audios]
         forced = self._language(language)
-        languages = [
-            forced or (self._detect(p) if p.timeline else "") for p in prepared
-        ]
+        languages = [forced or (self._detect(p) if p.timeline else "") for p in prepared]
         results: list[Transcript | None] = [None] * len(audios)
         for index, item in enumerate(prepared):
             if item.timeline is None:
                 results[index] = _empty(item.audio, languages[index])
-        for group_language in sorted({lang for lang, p in zip(languages, prepared) if p.timeline}):
-            members = [
-                i for i, p in enumerate(prepared)
-                if p.timeline is not None and languages[i] == group_language
-            ]
+        groups: dict[str, list[int]] = {}
+        for index, item in enumerate(prepared):
+            if item.timeline is not None:
+                groups.setdefault(languages[index], []).append(index)
+        for group_language, members in groups.items():
             decoded = self._decode_group([prepared[i] for i in members], group_language)
             for index, segments in zip(members, decoded, strict=True):
                 results[index] = self._finish(prepared[index].audio, segments, group_language, 1.0)
@@ -196,7 +194,9 @@ def _clip_bounds(timeline: SpeechTimeline) -> list[tuple[float, float]]:
 
 
 def _shift(segment: Segment, delta: float) -> Segment:
-    words = tuple(Word(w.text, w.start + delta, w.end + delta, w.probability) for w in segment.words)
+    words = tuple(
+        Word(w.text, w.start + delta, w.end + delta, w.probability) for w in segment.words
+    )
     return replace(segment, start=segment.start + delta, end=segment.end + delta, words=words)
 
 

@@ -144,7 +144,7 @@ def _decode_with_ffmpeg(data: bytes, name: str) -> tuple[np.ndarray, int]:
     try:
         with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
-                kinds = sorted({stream.type for stream in container.streams}) or ["nothing"]
+                kinds = sorted({str(stream.type) for stream in container.streams}) or ["nothing"]
                 raise AudioDecodeError(
                     name,
                     f"unsupported content: {container.format.name} container with "
@@ -164,10 +164,7 @@ def _decode_with_ffmpeg(data: bytes, name: str) -> tuple[np.ndarray, int]:
         raise AudioDecodeError(name, _ffmpeg_reason(error)) from error
     if not blocks or not rate:
         raise AudioDecodeError(name, "the audio stream holds no decodable frames")
-    samples = np.concatenate(blocks, axis=1).T
-    if np.issubdtype(samples.dtype, np.integer):
-        samples = samples.astype(np.float32) / np.iinfo(samples.dtype).max
-    return samples.astype(np.float32, copy=False), int(rate)
+    return np.concatenate(blocks, axis=1).T, int(rate)
 
 
 def _ffmpeg_reason(error: Exception) -> str:
@@ -183,7 +180,7 @@ def _as_mono_float(samples: np.ndarray, name: str) -> np.ndarray:
     elif samples.ndim != 1:
         raise AudioDecodeError(name, f"expected 1 or 2 dimensions, got {samples.ndim}")
     if np.issubdtype(samples.dtype, np.integer):
-        samples = samples.astype(np.float32) / np.iinfo(samples.dtype).max
+        samples = samples.astype(np.float32) / np.iinfo(samples.dtype.type).max
     samples = np.ascontiguousarray(samples, dtype=np.float32)
     if not np.all(np.isfinite(samples)):
         raise AudioDecodeError(name, "samples contain NaN or infinity")

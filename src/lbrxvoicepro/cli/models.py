@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lbrxvoicepro.config import Settings
-from lbrxvoicepro.models import ModelCatalog
+from lbrxvoicepro.models import CATALOG, ModelCatalog
 
 app = typer.Typer(help="List and prepare the bundled models.", no_args_is_help=True)
 
@@ -26,6 +26,5 @@ def list_models(ctx: typer.Context) -> None:
 def prepare(ctx: typer.Context, name: str = typer.Argument("whisper-base")) -> None:
     """Resolve a model now (joins split files into the cache) and print its path."""
     settings: Settings = ctx.obj
-    catalog = ModelCatalog(settings.cache_dir)
-    kind = "vad" if name == "silero-vad" else "whisper"
-    typer.echo(catalog.resolve(name, kind))
+    entry = CATALOG.get(name)
+    typer.echo(ModelCatalog(settings.cache_dir).resolve(name, entry.kind if entry else "whisper"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -22,29 +22,43 @@ from lbrxvoicepro.types import Audio, Transcript
 class _Outcome:
     audio_seconds: float = 0.0
     done: int = 0
-    failures: list[str] | None = None
+    failures: list[str] = field(default_factory=list)
 
 
 def transcribe(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Audio files (wav, flac, mp3, ogg, opus, m4a, webm).")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Audio files (wav, flac, mp3, ogg, opus, m4a, webm).")
+    ],
     language: Annotated[
-        str | None, typer.Option("--language", "-l", help="Language code, or 'auto' to detect. [default: pl]")
+        str | None,
+        typer.Option("--language", "-l", help="Language code, or 'auto' to detect. [default: pl]"),
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Catalog name (whisper-base, whisper-tiny.en), model directory or hub id."),
+        typer.Option(
+            "--model",
+            "-m",
+            help="Catalog name (whisper-base, whisper-tiny.en), model directory or hub id.",
+        ),
     ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "txt",
+    format: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")
+    ] = "txt",
     word_timestamps: Annotated[
         bool, typer.Option("--word-timestamps", help="Per-word times in json, srt and vtt.")
     ] = False,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Output file (one input) or directory (several). Default: stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file (one input) or directory (several). Default: stdout.",
+        ),
     ] = None,
     batch: Annotated[
-        bool, typer.Option("--batch", help="Decode all files in shared batches (faster for many files).")
+        bool,
+        typer.Option("--batch", help="Decode all files in shared batches (faster for many files)."),
     ] = False,
 ) -> None:
     """Transcribe audio files with Whisper, gated by Silero VAD.
@@ -53,11 +67,13 @@ def transcribe(
     exits with status 1 if any file failed.
     """
     if format not in FORMATS:
-        raise typer.BadParameter(f"{format!r}; choose one of {', '.join(FORMATS)}", param_hint="--format")
+        raise typer.BadParameter(
+            f"{format!r}; choose one of {', '.join(FORMATS)}", param_hint="--format"
+        )
     settings: Settings = ctx.obj
     asr = settings.asr.model_copy(update={"model": model} if model else {})
     transcriber = ModelManager(settings).transcriber(asr)
-    outcome = _Outcome(failures=[])
+    outcome = _Outcome()
     started = time.perf_counter()
 
     def emit(path: Path, transcript: Transcript) -> None:
@@ -66,8 +82,12 @@ def transcribe(
         outcome.done += 1
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        transient=True, disable=len(files) < 2,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=len(files) < 2,
     ) as progress:
         task = progress.add_task("transcribing", total=len(files))
         loaded: list[tuple[Path, Audio]] = []

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lbrxvoicepro.config import AsrSettings, Settings
 from lbrxvoicepro.errors import ModelLoadError
 from lbrxvoicepro.models import ModelCatalog
+
+if TYPE_CHECKING:
+    from lbrxvoicepro.asr import Transcriber
+    from lbrxvoicepro.vad import SileroVAD
 
 T = TypeVar("T")
 
@@ -32,16 +36,18 @@ class ModelManager:
                     str(path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
                 )
             except (RuntimeError, ValueError, OSError) as error:
-                raise ModelLoadError(f"{name}: cannot load Whisper model at {path}: {error}") from error
+                raise ModelLoadError(
+                    f"{name}: cannot load Whisper model at {path}: {error}"
+                ) from error
 
         return self._get(("whisper", name, device, compute_type, cpu_threads), load)
 
-    def vad(self) -> Any:
+    def vad(self) -> SileroVAD:
         from lbrxvoicepro.vad import SileroVAD
 
         return self._get(("vad",), lambda: SileroVAD(self.catalog.resolve("silero-vad", "vad")))
 
-    def transcriber(self, asr: AsrSettings | None = None) -> Any:
+    def transcriber(self, asr: AsrSettings | None = None) -> Transcriber:
         """The configured ``Transcriber``, built on shared models."""
         from lbrxvoicepro.asr.whisper import FasterWhisperTranscriber
 

@@ -165,14 +165,14 @@ class StreamSegmenter:
         for span in spans:
             end = min(span.end, self.position)
             start = max(span.start, self._buffer_start)
-            first = int(round((start - self._buffer_start) * SAMPLE_RATE))
-            last = int(round((end - self._buffer_start) * SAMPLE_RATE))
+            first = round((start - self._buffer_start) * SAMPLE_RATE)
+            last = round((end - self._buffer_start) * SAMPLE_RATE)
             audio = Audio(self._buffer[first:last].copy(), SAMPLE_RATE)
             yield SpeechChunk(SpeechSpan(start, end), audio)
             self._trim(end)
 
     def _trim(self, keep_from: float) -> None:
-        drop = int(round((keep_from - self._buffer_start) * SAMPLE_RATE))
+        drop = round((keep_from - self._buffer_start) * SAMPLE_RATE)
         if drop > 0:
             self._buffer = self._buffer[drop:]
             self._buffer_start += drop / SAMPLE_RATE
