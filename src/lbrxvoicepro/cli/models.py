@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.models import CATALOG, ModelCatalog
@@ -15,6 +13,9 @@ app = typer.Typer(help="List and prepare the bundled models.", no_args_is_help=T
 @app.command("list")
 def list_models(ctx: typer.Context) -> None:
     """Show every catalog model, whether it is ready, and its location."""
+    from rich.console import Console
+    from rich.table import Table
+
     settings: Settings = ctx.obj
     table = Table("name", "kind", "state", "location", "description")
     for row in ModelCatalog(settings.cache_dir).statuses():

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lbrxvoicepro.asr import FORMATS, render
 from lbrxvoicepro.audio import load
@@ -81,14 +81,7 @@ def transcribe(
         outcome.audio_seconds += transcript.duration
         outcome.done += 1
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=len(files) < 2,
-    ) as progress:
+    with _progress(enabled=len(files) > 1) as progress:
         task = progress.add_task("transcribing", total=len(files))
         loaded: list[tuple[Path, Audio]] = []
         for path in files:
@@ -109,6 +102,29 @@ def transcribe(
                 emit(path, transcript)
                 progress.advance(task)
     _summary(outcome, time.perf_counter() - started)
+
+
+def _progress(enabled: bool) -> Any:
+    """A progress bar over files on stderr; rich is imported only when there is more than one."""
+    if not enabled:
+        return contextlib.nullcontext(_NoProgress())
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )
+
+
+class _NoProgress:
+    def add_task(self, description: str, total: int) -> int:
+        return 0
+
+    def advance(self, task: int) -> None:
+        return None
 
 
 def _write(text: str, source: Path, output: Path | None, format: str, count: int) -> None:
