@@ -49,6 +49,18 @@ def median_time(repeats: int, function, *args, **kwargs) -> tuple[float, object]
     return statistics.median(times), result
 
 
+def paired_medians(repeats: int, *functions) -> list[tuple[float, object]]:
+    """Run the functions in turn, ``repeats`` rounds, so drift on a shared machine hits all."""
+    times: list[list[float]] = [[] for _ in functions]
+    results: list[object] = [None] * len(functions)
+    for _ in range(repeats):
+        for index, function in enumerate(functions):
+            started = time.perf_counter()
+            results[index] = function()
+            times[index].append(time.perf_counter() - started)
+    return [(statistics.median(t), r) for t, r in zip(times, results, strict=True)]
+
+
 def beckett() -> Path:
     spec = importlib.util.find_spec("moonshine_onnx")
     assert spec is not None and spec.origin
@@ -88,8 +100,11 @@ class Bench:
         totals = {"raw": 0.0, "lbrx": 0.0}
         polish: dict[str, list[float]] = {"raw": [], "lbrx": []}
         for path, language, reference in clips:
-            raw_s, raw_out = median_time(self.repeats, self.raw_text, path, language)
-            ours_s, ours_out = median_time(self.repeats, self.ours_text, path, language)
+            (raw_s, raw_out), (ours_s, ours_out) = paired_medians(
+                self.repeats,
+                lambda path=path, language=language: self.raw_text(path, language),
+                lambda path=path, language=language: self.ours_text(path, language),
+            )
             raw_wer, ours_wer = wer(reference, str(raw_out)), wer(reference, str(ours_out))
             if language == "pl":
                 polish["raw"].append(raw_wer)
@@ -117,13 +132,15 @@ class Bench:
                 "raw": [sys.executable, "-c", RAW_SCRIPT, self.model_path, target],
                 "lbrx": [sys.executable, "-m", "lbrxvoicepro", "transcribe", target],
             }
-            times = {}
-            for _ in range(self.repeats):
-                for label, command in commands.items():
-                    started = time.perf_counter()
-                    subprocess.run(command, env=env, check=True, capture_output=True)
-                    times.setdefault(label, []).append(time.perf_counter() - started)
-            raw_s, ours_s = (statistics.median(times[k]) for k in ("raw", "lbrx"))
+            (raw_s, _), (ours_s, _) = paired_medians(
+                self.repeats,
+                *(
+                    lambda command=command: subprocess.run(
+                        command, env=env, check=True, capture_output=True
+                    )
+                    for command in commands.values()
+                ),
+            )
             print(f"| {Path(target).name} | {raw_s:.2f} | {ours_s:.2f} | {ours_s / raw_s:.3f} |")
         print()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ import typer
 from lbrxvoicepro.asr import FORMATS, render
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.config import Settings
-from lbrxvoicepro.errors import LbrxError
+from lbrxvoicepro.errors import AudioDecodeError
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.types import Audio, Transcript
 
@@ -72,7 +73,10 @@ def transcribe(
         )
     settings: Settings = ctx.obj
     asr = settings.asr.model_copy(update={"model": model} if model else {})
-    transcriber = ModelManager(settings).transcriber(asr)
+    # Whisper loads in a worker (about a second, mostly outside the GIL) while files decode.
+    pool = ThreadPoolExecutor(max_workers=1)
+    loading = pool.submit(ModelManager(settings).transcriber, asr)
+    pool.shutdown(wait=False)
     outcome = _Outcome()
     started = time.perf_counter()
 
@@ -87,17 +91,18 @@ def transcribe(
         for path in files:
             try:
                 audio = load(path)
-                if not batch:
-                    emit(path, transcriber.transcribe(audio, language))
-                else:
-                    loaded.append((path, audio))
-            except LbrxError as error:
+            except AudioDecodeError as error:
                 outcome.failures.append(str(error))
                 typer.echo(f"error: {error}", err=True)
-            if not batch:
                 progress.advance(task)
+                continue
+            if batch:
+                loaded.append((path, audio))
+                continue
+            emit(path, loading.result().transcribe(audio, language))
+            progress.advance(task)
         if loaded:
-            results = transcriber.transcribe_batch([a for _, a in loaded], language)
+            results = loading.result().transcribe_batch([a for _, a in loaded], language)
             for (path, _), transcript in zip(loaded, results, strict=True):
                 emit(path, transcript)
                 progress.advance(task)

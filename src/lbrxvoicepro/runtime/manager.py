@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lbrxvoicepro.config import AsrSettings, Settings
@@ -32,9 +33,16 @@ class ModelManager:
 
             path = self.catalog.resolve(name, "whisper")
             try:
-                return WhisperModel(
-                    str(path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
-                )
+                # Built off the main thread: CTranslate2 then decodes about 1.5x faster on CPU
+                # (measured in bench/asr.py; see BENCHMARKS.md).
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    return pool.submit(
+                        WhisperModel,
+                        str(path),
+                        device=device,
+                        compute_type=compute_type,
+                        cpu_threads=cpu_threads,
+                    ).result()
             except (RuntimeError, ValueError, OSError) as error:
                 raise ModelLoadError(
                     f"{name}: cannot load Whisper model at {path}: {error}"
