@@ -60,6 +60,14 @@ class AsrSettings(BaseModel):
     )
 
 
+class TtsSettings(BaseModel):
+    """Speech synthesis."""
+
+    voice: str = Field(
+        "espeak:pl", description="backend:voice, e.g. espeak:pl, piper:en_US-joe-medium, csm:PATH"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LBRX_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -71,6 +79,7 @@ class Settings(BaseSettings):
     )
     asr: AsrSettings = Field(default_factory=AsrSettings)
     vad: VadSettings = Field(default_factory=VadSettings)
+    tts: TtsSettings = Field(default_factory=TtsSettings)
 
     @classmethod
     def settings_customise_sources(

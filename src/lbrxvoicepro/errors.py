@@ -32,6 +32,10 @@ class ModelLoadError(LbrxError):
     """Model files were found but the backend could not load them."""
 
 
+class SynthesisError(LbrxError):
+    """Text could not be turned into speech (nothing speakable, bad voice, engine failure)."""
+
+
 class BackendNotInstalled(LbrxError):
     """An optional backend's extra is not installed; the message names the pip command."""
 

@@ -46,6 +46,20 @@ class SpeechChunk:
 
 
 @dataclass(frozen=True)
+class AudioChunk:
+    """One piece of streamed speech: the audio of one sentence (or part of a long one)."""
+
+    samples: np.ndarray
+    sample_rate: int
+    text: str
+    index: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
 class Word:
     text: str
     start: float

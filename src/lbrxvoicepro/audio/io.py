@@ -22,7 +22,13 @@ from lbrxvoicepro.errors import AudioDecodeError
 from lbrxvoicepro.types import Audio
 
 AudioSource = str | os.PathLike[str] | bytes | bytearray | BinaryIO | np.ndarray | Audio
-ENCODE_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
+ENCODE_FORMATS = {
+    "wav": ("WAV", "PCM_16"),
+    "flac": ("FLAC", "PCM_16"),
+    "ogg": ("OGG", "VORBIS"),
+    "mp3": ("MP3", "MPEG_LAYER_III"),
+    "pcm": ("RAW", "PCM_16"),
+}
 
 
 def source_name(source: AudioSource) -> str:
@@ -75,7 +81,7 @@ def resample(audio: Audio, sample_rate: int) -> Audio:
 def encode(
     audio: Audio, destination: str | os.PathLike[str] | BinaryIO, format: str | None = None
 ) -> None:
-    """Write wav, flac or ogg; a path is written atomically (temp file, fsync, rename)."""
+    """Write wav, flac, ogg, mp3 or raw 16-bit PCM (pcm); paths are written atomically."""
     if format is None:
         if not isinstance(destination, str | os.PathLike):
             raise ValueError("format is required when writing to a file object")

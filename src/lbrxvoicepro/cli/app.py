@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lbrxvoicepro.cli import models as models_cli
+from lbrxvoicepro.cli import synthesize as synthesize_cli
 from lbrxvoicepro.cli import transcribe as transcribe_cli
 from lbrxvoicepro.config import load_settings
 from lbrxvoicepro.errors import LbrxError
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("transcribe")(transcribe_cli.transcribe)
+app.command("synthesize")(synthesize_cli.synthesize)
 app.add_typer(models_cli.app, name="models")
 
 

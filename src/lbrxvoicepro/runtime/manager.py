@@ -13,6 +13,7 @@ from lbrxvoicepro.models import ModelCatalog
 
 if TYPE_CHECKING:
     from lbrxvoicepro.asr import Transcriber
+    from lbrxvoicepro.tts import SentenceSynthesizer
     from lbrxvoicepro.vad import SileroVAD
 
 T = TypeVar("T")
@@ -63,6 +64,13 @@ class ModelManager:
         model = self.whisper(asr.model, asr.device, asr.compute_type, asr.cpu_threads)
         vad = self.vad() if asr.vad_gate else None
         return FasterWhisperTranscriber(model, vad, asr, self.settings.vad)
+
+    def synthesizer(self, voice: str | None = None) -> SentenceSynthesizer:
+        """A speech synthesizer for a voice spec (default: the configured voice), shared."""
+        from lbrxvoicepro.tts import create_synthesizer
+
+        voice = voice or self.settings.tts.voice
+        return self._get(("tts", voice), lambda: create_synthesizer(voice))
 
     def unload(self) -> None:
         with self._lock:

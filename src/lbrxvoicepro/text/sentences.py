@@ -1,0 +1,57 @@
+"""Sentence splitting that does not break on abbreviations, initials or decimals.
+
+Speech is synthesized sentence by sentence so the first one can play while the rest is made;
+overlong sentences are cut at commas, then spaces, so no single piece delays the stream.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+NO_BREAK_AFTER = {
+    "np", "ul", "al", "pl", "prof", "dr", "mgr", "inż", "tzw", "m.in", "tj", "tzn", "ok", "godz",
+    "nr", "tel", "zob", "św", "gen", "ks", "płk", "ws", "wg", "mr", "mrs", "ms", "st", "vs",
+    "e.g", "i.e", "no", "fig", "approx", "r", "w", "tys", "mln", "mld", "sek", "min", "gr",
+}
+_BOUNDARY = re.compile(r"[.!?…]+[\"”»)\]]*(?:\s+|$)|\n\s*\n")
+_LAST_TOKEN = re.compile(r"([\w.]+)[.!?…]*[\"”»)\]]*\s*$")
+MAX_CHARS = 400
+
+
+def split_sentences(text: str, max_chars: int = MAX_CHARS) -> Iterator[str]:
+    """Sentences of ``text`` in order, lazily, none longer than ``max_chars``."""
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        if match.group(0).strip() and not _is_break(text, match.start(), end):
+            continue
+        yield from _pieces(text[start:end], max_chars)
+        start = end
+    yield from _pieces(text[start:], max_chars)
+
+
+def _is_break(text: str, mark: int, after: int) -> bool:
+    if text[mark] != ".":
+        return True
+    token = _LAST_TOKEN.search(text[:mark + 1])
+    word = token.group(1).rstrip(".").lower() if token else ""
+    if word in NO_BREAK_AFTER or (len(word) == 1 and word.isalpha()):
+        return False
+    following = text[after : after + 1]
+    return not following or not following.islower()
+
+
+def _pieces(sentence: str, max_chars: int) -> Iterator[str]:
+    sentence = sentence.strip()
+    while len(sentence) > max_chars:
+        window = sentence[:max_chars]
+        cut = max(window.rfind(", "), window.rfind("; "), window.rfind(" – "))
+        if cut < max_chars // 3:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = max_chars
+        yield sentence[: cut + 1].strip()
+        sentence = sentence[cut + 1 :].strip()
+    if any(char.isalnum() for char in sentence):
+        yield sentence
