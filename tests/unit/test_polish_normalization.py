@@ -35,8 +35,10 @@ POLISH_CASES = [
     ("3 maja 1791 r.", "trzeciego maja tysiąc siedemset dziewięćdziesiątego pierwszego roku"),
     ("11 listopada", "jedenastego listopada"),
     ("15.08.", "piętnastego sierpnia"),
-    ("31.12.1999", "trzydziestego pierwszego grudnia tysiąc dziewięćset dziewięćdziesiątego "
-     "dziewiątego roku"),
+    (
+        "31.12.1999",
+        "trzydziestego pierwszego grudnia tysiąc dziewięćset dziewięćdziesiątego dziewiątego roku",
+    ),
     # times
     ("o 14:30", "o czternastej trzydzieści"),
     ("14:30", "czternasta trzydzieści"),

@@ -7,9 +7,18 @@ import re
 from num2words import num2words
 
 ABBREVIATIONS = {
-    "dr.": "Doctor", "mr.": "Mister", "mrs.": "Missus", "ms.": "Miss", "prof.": "Professor",
-    "st.": "Saint", "e.g.": "for example", "i.e.": "that is", "etc.": "et cetera",
-    "vs.": "versus", "approx.": "approximately", "no.": "number",
+    "dr.": "Doctor",
+    "mr.": "Mister",
+    "mrs.": "Missus",
+    "ms.": "Miss",
+    "prof.": "Professor",
+    "st.": "Saint",
+    "e.g.": "for example",
+    "i.e.": "that is",
+    "etc.": "et cetera",
+    "vs.": "versus",
+    "approx.": "approximately",
+    "no.": "number",
 }
 _ABBREVIATION = re.compile(
     r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")", re.IGNORECASE
@@ -25,8 +34,10 @@ def normalize_english(text: str) -> str:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(
         r"\$(\d+)(?:\.(\d{2}))?",
-        lambda m: f"{_words(m[1])} dollars"
-        + (f" {_words(str(int(m[2])))} cents" if m[2] and int(m[2]) else ""),
+        lambda m: (
+            f"{_words(m[1])} dollars"
+            + (f" {_words(str(int(m[2])))} cents" if m[2] and int(m[2]) else "")
+        ),
         text,
     )
     text = re.sub(r"(\d+(?:\.\d+)?)\s?%", lambda m: f"{_words(m[1])} percent", text)
@@ -36,8 +47,13 @@ def normalize_english(text: str) -> str:
         text,
     )
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: _words(m[1], "ordinal"), text)
-    text = re.sub(r"(?<![\w.])-?\d+(?:\.\d+)?", lambda m: _words(m[0].lstrip("-")) if not
-                  m[0].startswith("-") else "minus " + _words(m[0][1:]), text)
+    text = re.sub(
+        r"(?<![\w.])-?\d+(?:\.\d+)?",
+        lambda m: (
+            _words(m[0].lstrip("-")) if not m[0].startswith("-") else "minus " + _words(m[0][1:])
+        ),
+        text,
+    )
     text = _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m[0].lower()], text)
     text = text.replace("&", " and ").replace("+", " plus ")
     return re.sub(r"\s+", " ", text).strip()

@@ -9,9 +9,32 @@ from __future__ import annotations
 from num2words import num2words
 
 FEMININE_AFTER_TWO = {
-    "godziny", "minuty", "sekundy", "osoby", "kobiety", "strony", "książki", "rzeczy",
-    "części", "dziewczyny", "córki", "siostry", "kawy", "herbaty", "butelki", "złotówki",
-    "doby", "noce", "ręce", "nogi", "płyty", "lekcje", "ulice", "karty", "matki", "babcie",
+    "godziny",
+    "minuty",
+    "sekundy",
+    "osoby",
+    "kobiety",
+    "strony",
+    "książki",
+    "rzeczy",
+    "części",
+    "dziewczyny",
+    "córki",
+    "siostry",
+    "kawy",
+    "herbaty",
+    "butelki",
+    "złotówki",
+    "doby",
+    "noce",
+    "ręce",
+    "nogi",
+    "płyty",
+    "lekcje",
+    "ulice",
+    "karty",
+    "matki",
+    "babcie",
 }
 MASCULINE_IN_A = {"mężczyzna", "kolega", "poeta", "artysta", "dentysta", "turysta", "sędzia"}
 
@@ -25,8 +48,10 @@ def decimal(text: str) -> str:
     whole, _, fraction = text.replace(".", ",").partition(",")
     words = cardinal(int(whole))
     if fraction:
-        spoken = " ".join(cardinal(int(d)) for d in fraction) if fraction.startswith("0") else (
-            cardinal(int(fraction))
+        spoken = (
+            " ".join(cardinal(int(d)) for d in fraction)
+            if fraction.startswith("0")
+            else (cardinal(int(fraction)))
         )
         words += " przecinek " + spoken
     return words
@@ -36,7 +61,7 @@ def ordinal(number: int, form: str = "nom_m") -> str:
     """Ordinal in a form: nom_m 'drugi', gen_m 'drugiego', loc_m 'drugim', nom_f 'druga',
     gen_f 'drugiej' (also locative), nom_n 'drugie'."""
     words = str(num2words(number, lang="pl", to="ordinal")).split()
-    ordinal_tail = []
+    ordinal_tail: list[str] = []
     while words and words[-1].endswith(("y", "i")):
         ordinal_tail.insert(0, words.pop())
     return " ".join([*words, *(_ordinal_form(w, form) for w in ordinal_tail)])

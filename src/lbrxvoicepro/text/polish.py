@@ -18,22 +18,62 @@ from lbrxvoicepro.text.inflection import (
 )
 
 MONTHS_GENITIVE = (
-    "stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca",
-    "lipca", "sierpnia", "września", "października", "listopada", "grudnia",
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
 )
 ABBREVIATIONS = {
-    "np.": "na przykład", "ul.": "ulica", "al.": "aleja", "pl.": "plac", "prof.": "profesor",
-    "dr": "doktor", "dr.": "doktor", "mgr": "magister", "inż.": "inżynier", "tzw.": "tak zwany",
-    "itd.": "i tak dalej", "itp.": "i tym podobne", "m.in.": "między innymi", "tj.": "to jest",
-    "tzn.": "to znaczy", "wg": "według", "ok.": "około", "godz.": "godzina", "nr": "numer",
-    "tel.": "telefon", "zob.": "zobacz", "ws.": "w sprawie", "min.": "minut", "sek.": "sekund",
-    "gr.": "groszy", "mln": "milionów", "mld": "miliardów", "tys.": "tysięcy", "św.": "święty",
-    "płk": "pułkownik", "gen.": "generał", "ks.": "ksiądz", "pn.": "poniedziałek",
+    "np.": "na przykład",
+    "ul.": "ulica",
+    "al.": "aleja",
+    "pl.": "plac",
+    "prof.": "profesor",
+    "dr": "doktor",
+    "dr.": "doktor",
+    "mgr": "magister",
+    "inż.": "inżynier",
+    "tzw.": "tak zwany",
+    "itd.": "i tak dalej",
+    "itp.": "i tym podobne",
+    "m.in.": "między innymi",
+    "tj.": "to jest",
+    "tzn.": "to znaczy",
+    "wg": "według",
+    "ok.": "około",
+    "godz.": "godzina",
+    "nr": "numer",
+    "tel.": "telefon",
+    "zob.": "zobacz",
+    "ws.": "w sprawie",
+    "min.": "minut",
+    "sek.": "sekund",
+    "gr.": "groszy",
+    "mln": "milionów",
+    "mld": "miliardów",
+    "tys.": "tysięcy",
+    "św.": "święty",
+    "płk": "pułkownik",
+    "gen.": "generał",
+    "ks.": "ksiądz",
+    "pn.": "poniedziałek",
 }
 # unit: (one, few, many, fraction)
 UNITS = {
-    "km/h": ("kilometr na godzinę", "kilometry na godzinę", "kilometrów na godzinę",
-             "kilometra na godzinę"),
+    "km/h": (
+        "kilometr na godzinę",
+        "kilometry na godzinę",
+        "kilometrów na godzinę",
+        "kilometra na godzinę",
+    ),
     "km": ("kilometr", "kilometry", "kilometrów", "kilometra"),
     "cm": ("centymetr", "centymetry", "centymetrów", "centymetra"),
     "mm": ("milimetr", "milimetry", "milimetrów", "milimetra"),
@@ -56,9 +96,12 @@ CURRENCIES = {
     "USD": ("dolar", "dolary", "dolarów", "dolara"),
 }
 SUBUNITS = {
-    "zł": ("grosz", "grosze", "groszy"), "PLN": ("grosz", "grosze", "groszy"),
-    "€": ("cent", "centy", "centów"), "EUR": ("cent", "centy", "centów"),
-    "$": ("cent", "centy", "centów"), "USD": ("cent", "centy", "centów"),
+    "zł": ("grosz", "grosze", "groszy"),
+    "PLN": ("grosz", "grosze", "groszy"),
+    "€": ("cent", "centy", "centów"),
+    "EUR": ("cent", "centy", "centów"),
+    "$": ("cent", "centy", "centów"),
+    "USD": ("cent", "centy", "centów"),
 }
 ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 SYMBOLS = {"&": " i ", "+": " plus ", "=": " równa się ", "§": " paragraf ", "#": " numer "}
@@ -154,9 +197,7 @@ def _abbreviation(match: re.Match[str]) -> str:
 
 _UNIT_KEYS = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _CURRENCY_KEYS = "|".join(re.escape(c) for c in sorted(CURRENCIES, key=len, reverse=True))
-_ABBREVIATION_KEYS = "|".join(
-    re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True)
-)
+_ABBREVIATION_KEYS = "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True))
 
 RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"(?<=\d) (?=\d{3}\b)"), lambda m: ""),
@@ -192,9 +233,7 @@ RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: _quantity(m["number"], UNITS[m["unit"]]),
     ),
     (
-        re.compile(
-            r"(?P<prep>\b[wW] )?\b(?P<roman>[IVXLC]+) (?P<word>w\.|wieku|wiek)(?![\w])"
-        ),
+        re.compile(r"(?P<prep>\b[wW] )?\b(?P<roman>[IVXLC]+) (?P<word>w\.|wieku|wiek)(?![\w])"),
         _roman_century,
     ),
     (re.compile(r"(?<![\w.])(?P<number>\d{1,9}) (?P<noun>[a-ząćęłńóśźż]+)"), _counted),

@@ -10,9 +10,47 @@ import re
 from collections.abc import Iterator
 
 NO_BREAK_AFTER = {
-    "np", "ul", "al", "pl", "prof", "dr", "mgr", "inż", "tzw", "m.in", "tj", "tzn", "ok", "godz",
-    "nr", "tel", "zob", "św", "gen", "ks", "płk", "ws", "wg", "mr", "mrs", "ms", "st", "vs",
-    "e.g", "i.e", "no", "fig", "approx", "r", "w", "tys", "mln", "mld", "sek", "min", "gr",
+    "np",
+    "ul",
+    "al",
+    "pl",
+    "prof",
+    "dr",
+    "mgr",
+    "inż",
+    "tzw",
+    "m.in",
+    "tj",
+    "tzn",
+    "ok",
+    "godz",
+    "nr",
+    "tel",
+    "zob",
+    "św",
+    "gen",
+    "ks",
+    "płk",
+    "ws",
+    "wg",
+    "mr",
+    "mrs",
+    "ms",
+    "st",
+    "vs",
+    "e.g",
+    "i.e",
+    "no",
+    "fig",
+    "approx",
+    "r",
+    "w",
+    "tys",
+    "mln",
+    "mld",
+    "sek",
+    "min",
+    "gr",
 }
 _BOUNDARY = re.compile(r"[.!?…]+[\"”»)\]]*(?:\s+|$)|\n\s*\n")
 _LAST_TOKEN = re.compile(r"([\w.]+)[.!?…]*[\"”»)\]]*\s*$")
@@ -34,7 +72,7 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> Iterator[str]:
 def _is_break(text: str, mark: int, after: int) -> bool:
     if text[mark] != ".":
         return True
-    token = _LAST_TOKEN.search(text[:mark + 1])
+    token = _LAST_TOKEN.search(text[: mark + 1])
     word = token.group(1).rstrip(".").lower() if token else ""
     if word in NO_BREAK_AFTER or (len(word) == 1 and word.isalpha()):
         return False

@@ -39,11 +39,19 @@ def _library() -> tuple[Any, int]:
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
         rate = lib.espeak_Initialize(
-            AUDIO_OUTPUT_SYNCHRONOUS, 200, espeakng_loader.get_data_path().encode(),
+            AUDIO_OUTPUT_SYNCHRONOUS,
+            200,
+            espeakng_loader.get_data_path().encode(),
             INITIALIZE_DONT_EXIT,
         )
         if rate <= 0:
