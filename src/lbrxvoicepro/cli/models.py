@@ -13,14 +13,12 @@ app = typer.Typer(help="List and prepare the bundled models.", no_args_is_help=T
 @app.command("list")
 def list_models(ctx: typer.Context) -> None:
     """Show every catalog model, whether it is ready, and its location."""
-    from rich.console import Console
-    from rich.table import Table
-
     settings: Settings = ctx.obj
-    table = Table("name", "kind", "state", "location", "description")
-    for row in ModelCatalog(settings.cache_dir).statuses():
-        table.add_row(row.name, row.kind, row.state, row.location, row.description)
-    Console(width=200).print(table)
+    rows = ModelCatalog(settings.cache_dir).statuses()
+    width = max(len(row.name) for row in rows)
+    for row in rows:
+        typer.echo(f"{row.name:<{width}}  {row.kind:<7}  {row.state:<19}  {row.description}")
+        typer.echo(f"{'':<{width}}  {row.location}")
 
 
 @app.command("prepare")

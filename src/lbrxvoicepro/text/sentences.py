@@ -72,7 +72,7 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> Iterator[str]:
 def _is_break(text: str, mark: int, after: int) -> bool:
     if text[mark] != ".":
         return True
-    token = _LAST_TOKEN.search(text[: mark + 1])
+    token = _LAST_TOKEN.search(text[max(0, mark - 40) : mark + 1])
     word = token.group(1).rstrip(".").lower() if token else ""
     if word in NO_BREAK_AFTER or (len(word) == 1 and word.isalpha()):
         return False
@@ -93,3 +93,13 @@ def _pieces(sentence: str, max_chars: int) -> Iterator[str]:
         sentence = sentence[cut + 1 :].strip()
     if any(char.isalnum() for char in sentence):
         yield sentence
+
+
+def lead_clause(sentence: str, min_chars: int = 12, long_sentence: int = 48) -> list[str]:
+    """A long sentence cut after its first clause, so the first sound can start sooner."""
+    if len(sentence) < long_sentence:
+        return [sentence]
+    cut = sentence.find(", ", min_chars)
+    if cut < 0 or len(sentence) - cut < min_chars:
+        return [sentence]
+    return [sentence[: cut + 1], sentence[cut + 2 :]]

@@ -2,7 +2,8 @@
 
 Backends implement one synchronous method, ``_render(sentence) -> samples``. The shell splits
 text into sentences lazily, normalizes each for the voice's language and renders it, so the
-first chunk is ready as soon as the first sentence is, however long the text.
+first chunk is ready as soon as the first sentence is, however long the text; a long first
+sentence is cut after its first clause so that the first sound comes sooner still.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from lbrxvoicepro.errors import SynthesisError
 from lbrxvoicepro.text.normalize import normalize_for_speech
-from lbrxvoicepro.text.sentences import split_sentences
+from lbrxvoicepro.text.sentences import lead_clause, split_sentences
 from lbrxvoicepro.types import Audio, AudioChunk
 
 MAX_TEXT_CHARS = 2_000_000
@@ -53,12 +54,13 @@ class SentenceSynthesizer:
         _check_text(text)
         index = 0
         for sentence in split_sentences(text):
-            spoken = normalize_for_speech(sentence, self.language)
-            if not any(char.isalnum() for char in spoken):
-                continue
-            samples = np.asarray(self._render(spoken), dtype=np.float32)
-            yield AudioChunk(samples, self.sample_rate, sentence, index)
-            index += 1
+            for piece in lead_clause(sentence) if index == 0 else [sentence]:
+                spoken = normalize_for_speech(piece, self.language)
+                if not any(char.isalnum() for char in spoken):
+                    continue
+                samples = np.asarray(self._render(spoken), dtype=np.float32)
+                yield AudioChunk(samples, self.sample_rate, piece, index)
+                index += 1
         if index == 0:
             raise SynthesisError("nothing to speak: the text has no words or numbers")
 

@@ -93,8 +93,11 @@ class _TransformersEngine(_Engine):
         try:
             import torch
             from transformers import AutoProcessor, CsmForConditionalGeneration
+            from transformers.utils import logging
         except ImportError as error:
             raise BackendNotInstalled("csm", "csm") from error
+        logging.disable_progress_bar()
+        logging.set_verbosity_error()
         try:
             self.processor: Any = AutoProcessor.from_pretrained(path)
             self.model: Any = CsmForConditionalGeneration.from_pretrained(path).to(device).eval()
