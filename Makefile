@@ -28,6 +28,14 @@ demo: install
 		"$$($(PY) -c 'import importlib.util as u, pathlib as p; print(p.Path(u.find_spec("moonshine_onnx").origin).parent / "assets/beckett.wav")')"
 	@echo "== Polish spontaneous speech, segments with times"
 	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) transcribe --format srt tests/data/pl/bigos_azon_spont_4.wav
+	@echo "== Speak Polish (eSpeak NG; numbers, dates, money spelled out), then transcribe it back"
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) synthesize -o $(DEMO_CACHE)/demo/pl.wav \
+		"Dzień dobry! Spotkanie jest 24.11.2026 o 14:30, a bilet kosztuje 12,50 zł."
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) transcribe $(DEMO_CACHE)/demo/pl.wav
+	@echo "== Speak English (Piper neural voice), then transcribe it back"
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) synthesize -v piper:en_US-joe-medium -o $(DEMO_CACHE)/demo/en.wav \
+		"Good morning! The train leaves at 10:30 and the ticket costs \$$12.50."
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) transcribe --language en $(DEMO_CACHE)/demo/en.wav
 
 test: install
 	$(PY) -m ruff check src tests bench
@@ -37,6 +45,7 @@ test: install
 
 bench: install
 	$(PY) bench/asr.py
+	$(PY) bench/tts.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_CACHE) .pytest_cache .ruff_cache .mypy_cache
