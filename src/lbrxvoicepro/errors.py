@@ -39,9 +39,11 @@ class SynthesisError(LbrxError):
 class BackendNotInstalled(LbrxError):
     """An optional backend's extra is not installed; the message names the pip command."""
 
-    def __init__(self, backend: str, extra: str) -> None:
-        super().__init__(
-            f"the {backend!r} backend is not installed: pip install 'lbrxvoicepro[{extra}]'"
-        )
+    def __init__(self, backend: str, install: str) -> None:
+        super().__init__(f"the {backend!r} backend is not installed: {install}")
         self.backend = backend
-        self.extra = extra
+        self.install = install
+
+    @classmethod
+    def extra(cls, backend: str, extra: str) -> BackendNotInstalled:
+        return cls(backend, f"pip install 'lbrxvoicepro[{extra}]'")

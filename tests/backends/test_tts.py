@@ -175,3 +175,12 @@ async def test_await_synthesize_for_every_backend(models, tiny_csm_path) -> None
         assert audio.duration > 0
         chunks = [chunk async for chunk in tts.astream("Raz. Dwa.")]
         assert len(chunks) == 2
+
+
+def test_a_missing_backend_names_its_install_command(monkeypatch) -> None:
+    from lbrxvoicepro import BackendNotInstalled
+    from lbrxvoicepro.tts import BACKENDS
+
+    monkeypatch.setitem(BACKENDS, "fake", ("lbrxvoicepro_absent_module:Fake", "fake", "x"))
+    with pytest.raises(BackendNotInstalled, match=r"pip install 'lbrxvoicepro\[fake\]'"):
+        create_synthesizer("fake")

@@ -119,21 +119,22 @@ def _quantity(number_text: str, forms: tuple[str, str, str, str]) -> str:
     return f"{sign}{decimal(number_text)} {forms[3]}"
 
 
-def _date(match: re.Match[str]) -> str:
-    day, month, year = int(match["day"]), int(match["month"]), match["year"]
-    if not (1 <= day <= 31 and 1 <= month <= 12):
-        return match.group(0)
-    spoken = f"{ordinal(day, 'gen_m')} {MONTHS_GENITIVE[month - 1]}"
+def _spoken_date(day: int, month: str, year: str | None) -> str:
+    spoken = f"{ordinal(day, 'gen_m')} {month}"
     if year:
         spoken += f" {ordinal(int(year), 'gen_m')} roku"
     return spoken
 
 
+def _date(match: re.Match[str]) -> str:
+    day, month = int(match["day"]), int(match["month"])
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return match.group(0)
+    return _spoken_date(day, MONTHS_GENITIVE[month - 1], match["year"])
+
+
 def _date_with_month_name(match: re.Match[str]) -> str:
-    spoken = f"{ordinal(int(match['day']), 'gen_m')} {match['month']}"
-    if match["year"]:
-        spoken += f" {ordinal(int(match['year']), 'gen_m')} roku"
-    return spoken
+    return _spoken_date(int(match["day"]), match["month"], match["year"])
 
 
 def _time(match: re.Match[str]) -> str:

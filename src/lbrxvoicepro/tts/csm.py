@@ -95,7 +95,7 @@ class _TransformersEngine(_Engine):
             from transformers import AutoProcessor, CsmForConditionalGeneration
             from transformers.utils import logging
         except ImportError as error:
-            raise BackendNotInstalled("csm", "csm") from error
+            raise BackendNotInstalled.extra("csm", "csm") from error
         logging.disable_progress_bar()
         logging.set_verbosity_error()
         try:
@@ -155,7 +155,9 @@ class _MlxEngine(_Engine):
             from csm_mlx import CSM, Segment, csm_1b, generate
             from mlx_lm.sample_utils import make_sampler
         except ImportError as error:
-            raise BackendNotInstalled("csm-mlx", "csm-mlx") from error
+            raise BackendNotInstalled(
+                "csm-mlx", "pip install mlx-lm git+https://github.com/senstella/csm-mlx"
+            ) from error
         self.model = CSM(csm_1b())
         self.model.load_weights(str(path))
         self.mx, self.segment, self.run, self.sampler = mx, Segment, generate, make_sampler

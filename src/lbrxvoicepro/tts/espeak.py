@@ -33,7 +33,7 @@ def _library() -> tuple[Any, int]:
         try:
             import espeakng_loader
         except ImportError as error:
-            raise BackendNotInstalled("espeak", "espeak") from error
+            raise BackendNotInstalled("espeak", "pip install espeakng-loader") from error
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]

@@ -46,7 +46,7 @@ class PiperSynthesizer(SentenceSynthesizer):
         try:
             from piper import PiperVoice, SynthesisConfig
         except ImportError as error:
-            raise BackendNotInstalled("piper", "piper") from error
+            raise BackendNotInstalled.extra("piper", "piper") from error
         path = resolve_voice(voice)
         self._voice: Any = PiperVoice.load(path)
         self._config = SynthesisConfig(speaker_id=speaker)

@@ -29,7 +29,7 @@ def create_synthesizer(voice: str) -> SentenceSynthesizer:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise BackendNotInstalled(backend, extra) from error
+        raise BackendNotInstalled.extra(backend, extra) from error
     argument = argument or default
     if not argument:
         raise ConfigError(f"{backend}: give the model, e.g. '{backend}:/path/to/model'")
