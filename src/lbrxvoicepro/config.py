@@ -68,6 +68,40 @@ class TtsSettings(BaseModel):
     )
 
 
+class ValidationSettings(BaseModel):
+    """Thresholds an utterance must meet to be accepted into a dataset."""
+
+    min_duration_s: float = 1.0
+    max_duration_s: float = 30.0
+    min_snr_db: float = 15.0
+    max_clipping_ratio: float = 0.001
+    min_loudness_lufs: float = -45.0
+    max_loudness_lufs: float = -8.0
+    max_silence_ratio: float = 0.6
+    min_speaking_rate: float = 0.5
+    max_speaking_rate: float = 6.0
+    min_avg_logprob: float = -1.0
+    max_no_speech_prob: float = 0.6
+    max_compression_ratio: float = 2.4
+    min_script_share: float = 0.8
+
+
+class DatasetSettings(BaseModel):
+    """Where datasets live and how they are judged."""
+
+    data_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("lbrxvoicepro") / "dataset",
+        description="the default dataset directory (--dataset overrides it)",
+    )
+    validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    segmenter: VadSettings = Field(
+        default_factory=lambda: VadSettings(
+            min_speech_ms=500, max_utterance_s=20.0, padding_ms=300, max_pause_ms=1000
+        ),
+        description="utterance cutting for datasets: sentence-sized pieces, not turns",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LBRX_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -80,6 +114,7 @@ class Settings(BaseSettings):
     asr: AsrSettings = Field(default_factory=AsrSettings)
     vad: VadSettings = Field(default_factory=VadSettings)
     tts: TtsSettings = Field(default_factory=TtsSettings)
+    dataset: DatasetSettings = Field(default_factory=DatasetSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -93,3 +93,36 @@ class Transcript:
     @property
     def words(self) -> list[Word]:
         return [word for segment in self.segments for word in segment.words]
+
+
+@dataclass(frozen=True)
+class Speaker:
+    id: str
+    name: str = ""
+    language: str = "pl"
+    consent_given: bool = False
+    consent_at: str = ""
+    consent_by: str = ""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One stored utterance: its audio file (relative to the dataset), text and quality."""
+
+    id: str
+    speaker_id: str
+    audio_path: str
+    duration: float
+    sample_rate: int
+    text: str
+    words: tuple[Word, ...]
+    language: str
+    source: str
+    source_start: float
+    source_end: float
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    status: str = "accepted"
+    reasons: tuple[str, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict)

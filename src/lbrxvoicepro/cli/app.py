@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from lbrxvoicepro.cli import dataset as dataset_cli
 from lbrxvoicepro.cli import models as models_cli
 from lbrxvoicepro.cli import synthesize as synthesize_cli
 from lbrxvoicepro.cli import transcribe as transcribe_cli
@@ -24,6 +25,8 @@ app = typer.Typer(
 )
 app.command("transcribe")(transcribe_cli.transcribe)
 app.command("synthesize")(synthesize_cli.synthesize)
+for command in ("collect", "ingest", "validate", "convert", "stats", "speaker"):
+    app.command(command)(getattr(dataset_cli, command))
 app.add_typer(models_cli.app, name="models")
 
 

@@ -1,0 +1,216 @@
+"""Dataset commands: collect, ingest, validate, convert, stats, speaker."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal, cast
+
+import typer
+
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.dataset.store import DatasetStore
+from lbrxvoicepro.errors import ConfigError
+from lbrxvoicepro.types import Speaker
+
+if TYPE_CHECKING:
+    from lbrxvoicepro.dataset.builder import DatasetBuilder
+
+DatasetOption = Annotated[
+    Path | None,
+    typer.Option("--dataset", "-d", help="Dataset directory [default: the configured data dir]."),
+]
+SpeakerOption = Annotated[
+    str, typer.Option("--speaker", "-s", help="Speaker id; created on first use.")
+]
+
+
+def open_store(settings: Settings, dataset: Path | None) -> DatasetStore:
+    return DatasetStore(dataset or settings.dataset.data_dir)
+
+
+def ensure_speaker(store: DatasetStore, speaker: str, settings: Settings) -> None:
+    if speaker not in {s.id for s in store.speakers()}:
+        language = settings.asr.language if settings.asr.language != "auto" else "pl"
+        store.add_speaker(Speaker(speaker, speaker, language))
+
+
+def _builder(settings: Settings, store: DatasetStore) -> DatasetBuilder:
+    from lbrxvoicepro.dataset.builder import DatasetBuilder
+    from lbrxvoicepro.runtime import ModelManager
+
+    models = ModelManager(settings)
+    return DatasetBuilder(store, models.transcriber(), models.vad(), settings)
+
+
+def speaker(
+    ctx: typer.Context,
+    speaker_id: Annotated[str, typer.Argument(help="Speaker id.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    language: Annotated[str, typer.Option(help="Language code.")] = "pl",
+    consent_by: Annotated[
+        str, typer.Option("--consent-by", help="Who recorded the speaker's consent.")
+    ] = "",
+    dataset: DatasetOption = None,
+) -> None:
+    """Add or update a speaker; --consent-by records consent given now."""
+    from datetime import UTC, datetime
+
+    store = open_store(ctx.obj, dataset)
+    consent_at = datetime.now(UTC).isoformat(timespec="seconds") if consent_by else ""
+    store.add_speaker(
+        Speaker(speaker_id, name or speaker_id, language, bool(consent_by), consent_at, consent_by)
+    )
+    typer.echo(f"speaker {speaker_id} saved in {store.root}")
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Audio files and folders.")],
+    speaker_id: SpeakerOption,
+    dataset: DatasetOption = None,
+) -> None:
+    """Add recordings: cut by VAD, transcribe, judge and store; resumable, skips done files."""
+    from rich.progress import Progress
+
+    settings: Settings = ctx.obj
+    store = open_store(settings, dataset)
+    ensure_speaker(store, speaker_id, settings)
+    builder = _builder(settings, store)
+    from lbrxvoicepro.dataset.builder import expand
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(expand(paths)))
+        report = builder.ingest(paths, speaker_id, lambda _: progress.advance(task))
+    typer.echo(
+        f"{report.files_done} file(s) ingested, {report.files_skipped} already done: "
+        f"{report.accepted} utterances accepted, {report.rejected} rejected, "
+        f"{report.speech_seconds / 60:.1f} min of speech",
+        err=True,
+    )
+    for path, reason in report.failures:
+        typer.echo(f"error: {path}: {reason}", err=True)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+def collect(
+    ctx: typer.Context,
+    speaker_id: SpeakerOption,
+    hours: Annotated[float, typer.Option(help="Stop after this much speech.")] = float("inf"),
+    device: Annotated[int | None, typer.Option(help="Input device number.")] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from-file", help="Play a file as the live source.")
+    ] = None,
+    from_stdin: Annotated[
+        bool, typer.Option("--from-stdin", help="Read 16 kHz mono PCM16 from stdin.")
+    ] = False,
+    dataset: DatasetOption = None,
+) -> None:
+    """Record speech (microphone by default), cut it into utterances, transcribe and store.
+
+    Stops after --hours of speech, at the end of the source, or on Ctrl-C (the utterance in
+    progress is kept).
+    """
+    from lbrxvoicepro.audio.sources import file_source, microphone_source, pcm_source
+    from lbrxvoicepro.dataset.collect import CollectStatus
+    from lbrxvoicepro.dataset.collect import collect as run
+
+    settings: Settings = ctx.obj
+    store = open_store(settings, dataset)
+    ensure_speaker(store, speaker_id, settings)
+    if from_file and from_stdin:
+        raise ConfigError("choose one source: --from-file or --from-stdin")
+    source = (
+        file_source(from_file)
+        if from_file
+        else pcm_source()
+        if from_stdin
+        else microphone_source(device)
+    )
+
+    def show(status: CollectStatus) -> None:
+        sys.stderr.write(
+            f"\rspeech {status.speech_seconds / 60:6.1f} min | accepted {status.accepted:5d} | "
+            f"rejected {status.rejected:4d} | level {status.level_dbfs:6.1f} dBFS"
+        )
+        sys.stderr.flush()
+
+    status = run(_builder(settings, store), source, speaker_id, hours * 3600, show)
+    sys.stderr.write("\n")
+    if status.interrupted:
+        typer.echo("stopped; the utterance in progress was kept", err=True)
+
+
+def validate(ctx: typer.Context, dataset: DatasetOption = None) -> None:
+    """Measure and judge every utterance; write validation.json and validation.html."""
+    from rich.progress import Progress
+
+    from lbrxvoicepro.dataset.validate import validate as run
+    from lbrxvoicepro.dataset.validate import write_report
+
+    settings: Settings = ctx.obj
+    store = open_store(settings, dataset)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("validating", total=len(store.utterances()))
+        report = run(store, settings.dataset.validation, lambda: progress.advance(task))
+    json_path, html_path = write_report(report, store.root)
+    typer.echo(
+        f"{report.total} utterances: {report.accepted} accepted, {report.rejected} rejected; "
+        f"report: {html_path} ({json_path.name})"
+    )
+
+
+def convert(
+    ctx: typer.Context,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="moshi, mimi, csm, hf, ljspeech, nemo")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")],
+    split_by: Annotated[
+        str, typer.Option("--split-by", help="'ratio' (utterances) or 'speaker'.")
+    ] = "ratio",
+    validation: Annotated[
+        float, typer.Option(help="Share held out for validation (0 for none).")
+    ] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
+    mimi_model: Annotated[
+        Path | None, typer.Option("--mimi-model", help="Local Mimi model (format mimi).")
+    ] = None,
+    codebooks: Annotated[int, typer.Option(help="Mimi codebooks: 8 or 32.")] = 8,
+    dataset: DatasetOption = None,
+) -> None:
+    """Export accepted utterances in a format training code reads.
+
+    Formats: moshi (moshi-finetune), mimi (Mimi codes), csm (csm-mlx), hf (audiofolder),
+    ljspeech, nemo. Each split is written under OUTPUT/train and OUTPUT/validation.
+    """
+    from lbrxvoicepro.dataset.exporters import convert as run
+
+    if split_by not in ("ratio", "speaker"):
+        raise typer.BadParameter("use 'ratio' or 'speaker'", param_hint="--split-by")
+    by = cast(Literal["ratio", "speaker"], split_by)
+    store = open_store(ctx.obj, dataset)
+    report = run(store, format, output, by, validation, seed, mimi_model, codebooks)
+    for name, count in report.files.items():
+        typer.echo(
+            f"{name}: {count} utterances, {report.seconds[name] / 60:.1f} min -> {output / name}"
+        )
+
+
+def stats(ctx: typer.Context, dataset: DatasetOption = None) -> None:
+    """Counts, hours per speaker and acceptance rates."""
+    store = open_store(ctx.obj, dataset)
+    typer.echo(f"{'speaker':<20} {'accepted':>9} {'rejected':>9} {'hours':>7} {'accept %':>9}")
+    for row in store.stats():
+        total = row.accepted + row.rejected
+        rate = 100 * row.accepted / total if total else 0.0
+        typer.echo(
+            f"{row.speaker_id:<20} {row.accepted:>9} {row.rejected:>9} "
+            f"{row.accepted_seconds / 3600:>7.2f} {rate:>8.1f}%"
+        )
+    failed = store.failed_sources()
+    if failed:
+        typer.echo(f"{len(failed)} source file(s) failed:")
+        for path, reason in failed:
+            typer.echo(f"  {path}: {reason}")

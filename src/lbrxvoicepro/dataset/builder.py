@@ -1,0 +1,161 @@
+"""Turn recordings into stored utterances: VAD cuts, Whisper transcribes, quality is judged.
+
+Used by ``ingest`` (files and folders) and ``collect`` (live sources). A source file is marked
+done only after all its utterances are committed; an interrupted file is redone from scratch on
+the next run (its partial utterances are removed first), so a resumed job neither loses nor
+duplicates anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lbrxvoicepro.asr import Transcriber
+from lbrxvoicepro.audio import decode, resample
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.dataset.quality import judge, measure
+from lbrxvoicepro.dataset.store import DatasetStore
+from lbrxvoicepro.errors import AudioDecodeError
+from lbrxvoicepro.types import Audio, SpeechSpan, Transcript, Utterance, Word
+from lbrxvoicepro.vad import SileroVAD, speech_spans
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".webm", ".aac", ".wma"}
+
+
+@dataclass
+class IngestReport:
+    files_done: int = 0
+    files_skipped: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    accepted: int = 0
+    rejected: int = 0
+    speech_seconds: float = 0.0
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and audio files found under folders, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+class DatasetBuilder:
+    def __init__(
+        self, store: DatasetStore, transcriber: Transcriber, vad: SileroVAD, settings: Settings
+    ) -> None:
+        self.store = store
+        self.transcriber = transcriber
+        self.vad = vad
+        self.settings = settings
+
+    def add_recording(
+        self, audio: Audio, speaker_id: str, source: str, offset: float = 0.0
+    ) -> list[Utterance]:
+        """Cut a recording into utterances, transcribe them together, store each one."""
+        speech = resample(audio, 16000)
+        spans = speech_spans(speech, self.vad, self.settings.dataset.segmenter)
+        return self.add_utterances(
+            [(audio.slice(s.start, s.end), speech.slice(s.start, s.end), s) for s in spans],
+            speaker_id,
+            source,
+            offset,
+        )
+
+    def add_utterances(
+        self,
+        pieces: list[tuple[Audio, Audio, SpeechSpan]],
+        speaker_id: str,
+        source: str,
+        offset: float = 0.0,
+    ) -> list[Utterance]:
+        """Store (native audio, 16 kHz audio, span) pieces with their transcripts."""
+        language = self.store.speaker(speaker_id).language
+        transcripts = self.transcriber.transcribe_batch([p[1] for p in pieces], language)
+        stored = []
+        for (native, _, span), transcript in zip(pieces, transcripts, strict=True):
+            draft = _draft(transcript, speaker_id, source, offset + span.start, offset + span.end)
+            metrics = measure(native, draft)
+            reasons = judge(metrics, self.settings.dataset.validation)
+            if not transcript.text:
+                reasons = ("no words recognised", *reasons)
+            draft = dataclasses.replace(
+                draft,
+                status="rejected" if reasons else "accepted",
+                reasons=reasons,
+                metrics=metrics,
+            )
+            stored.append(self.store.add_utterance(native, draft))
+        return stored
+
+    def ingest(
+        self, paths: Iterable[Path], speaker_id: str, advance: Callable[[str], None] | None = None
+    ) -> IngestReport:
+        """Add files and folders; decoding runs ahead in a worker while Whisper decodes."""
+        report = IngestReport()
+        files = expand(paths)
+        pending = [p for p in files if self.store.source_status(str(p.resolve())) != "done"]
+        report.files_skipped = len(files) - len(pending)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for path, decoded in zip(pending, _prefetch(pool, pending), strict=True):
+                key = str(path.resolve())
+                self.store.remove_source_utterances(key)
+                if isinstance(decoded, AudioDecodeError):
+                    report.failures.append((str(path), decoded.reason))
+                    self.store.mark_source(key, speaker_id, "failed", decoded.reason)
+                else:
+                    added = self.add_recording(decoded, speaker_id, key)
+                    self.store.mark_source(key, speaker_id, "done", utterances=len(added))
+                    report.files_done += 1
+                    report.accepted += sum(u.status == "accepted" for u in added)
+                    report.rejected += sum(u.status == "rejected" for u in added)
+                    report.speech_seconds += sum(u.duration for u in added)
+                if advance:
+                    advance(str(path))
+        return report
+
+
+def _prefetch(pool: ThreadPoolExecutor, paths: list[Path]) -> Iterator[Audio | AudioDecodeError]:
+    futures = [pool.submit(_decode_or_error, path) for path in paths[:2]]
+    for index in range(len(paths)):
+        if index + 2 < len(paths):
+            futures.append(pool.submit(_decode_or_error, paths[index + 2]))
+        yield futures[index].result()
+
+
+def _decode_or_error(path: Path) -> Audio | AudioDecodeError:
+    try:
+        return decode(path)
+    except AudioDecodeError as error:
+        return error
+
+
+def _draft(
+    transcript: Transcript, speaker_id: str, source: str, start: float, end: float
+) -> Utterance:
+    segments = transcript.segments
+    return Utterance(
+        id="",
+        speaker_id=speaker_id,
+        audio_path="",
+        duration=end - start,
+        sample_rate=0,
+        text=transcript.text,
+        words=tuple(Word(w.text.strip(), w.start, w.end, w.probability) for w in transcript.words),
+        language=transcript.language,
+        source=source,
+        source_start=start,
+        source_end=end,
+        avg_logprob=float(np.mean([s.avg_logprob for s in segments])) if segments else 0.0,
+        no_speech_prob=max((s.no_speech_prob for s in segments), default=1.0),
+        compression_ratio=max((s.compression_ratio for s in segments), default=0.0),
+    )

@@ -1,0 +1,269 @@
+"""The dataset store: one directory, a transactional SQLite catalog (WAL) and its audio files.
+
+An utterance is added in two steps that a crash cannot leave half done: its audio is written to
+a temporary file, fsynced and renamed into ``audio/``, then its row is committed. Opening the
+store reconciles the two: an audio file without a committed row (a crash between the steps) is
+removed, so neither a half-written entry nor an orphan file survives, and every committed
+utterance keeps its audio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lbrxvoicepro.audio import encode
+from lbrxvoicepro.errors import LbrxError
+from lbrxvoicepro.types import Audio, Speaker, Utterance, Word
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS speakers (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, language TEXT NOT NULL,
+    consent_given INTEGER NOT NULL, consent_at TEXT NOT NULL, consent_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY, speaker_id TEXT NOT NULL, status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '', utterances INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS utterances (
+    id TEXT PRIMARY KEY, speaker_id TEXT NOT NULL REFERENCES speakers(id),
+    audio_path TEXT NOT NULL UNIQUE, duration REAL NOT NULL, sample_rate INTEGER NOT NULL,
+    text TEXT NOT NULL, words TEXT NOT NULL, language TEXT NOT NULL,
+    source TEXT NOT NULL, source_start REAL NOT NULL, source_end REAL NOT NULL,
+    avg_logprob REAL NOT NULL, no_speech_prob REAL NOT NULL, compression_ratio REAL NOT NULL,
+    status TEXT NOT NULL, reasons TEXT NOT NULL, metrics TEXT NOT NULL, created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS utterances_by_speaker ON utterances(speaker_id);
+"""
+AUDIO_DIR = "audio"
+
+
+@dataclass
+class SpeakerStats:
+    speaker_id: str
+    accepted: int = 0
+    rejected: int = 0
+    accepted_seconds: float = 0.0
+    rejected_seconds: float = 0.0
+
+
+class DatasetError(LbrxError):
+    """The dataset directory or catalog cannot be used as asked."""
+
+
+class DatasetStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        (self.root / AUDIO_DIR).mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            self.root / "catalog.sqlite", isolation_level=None, check_same_thread=False
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self.reconcile()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def reconcile(self) -> list[str]:
+        """Remove audio files that no committed row names (left by a crash); return them."""
+        known = {row["audio_path"] for row in self._db.execute("SELECT audio_path FROM utterances")}
+        removed = []
+        for path in (self.root / AUDIO_DIR).rglob("*"):
+            relative = path.relative_to(self.root).as_posix()
+            if path.is_file() and relative not in known:
+                path.unlink()
+                removed.append(relative)
+        return removed
+
+    def add_speaker(self, speaker: Speaker) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO speakers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "name=excluded.name, language=excluded.language, "
+                "consent_given=excluded.consent_given, consent_at=excluded.consent_at, "
+                "consent_by=excluded.consent_by",
+                (
+                    speaker.id,
+                    speaker.name or speaker.id,
+                    speaker.language,
+                    int(speaker.consent_given),
+                    speaker.consent_at,
+                    speaker.consent_by,
+                ),
+            )
+
+    def speakers(self) -> list[Speaker]:
+        rows = self._db.execute("SELECT * FROM speakers ORDER BY id").fetchall()
+        return [
+            Speaker(
+                r["id"],
+                r["name"],
+                r["language"],
+                bool(r["consent_given"]),
+                r["consent_at"],
+                r["consent_by"],
+            )
+            for r in rows
+        ]
+
+    def speaker(self, speaker_id: str) -> Speaker:
+        for speaker in self.speakers():
+            if speaker.id == speaker_id:
+                return speaker
+        raise DatasetError(f"no speaker {speaker_id!r} in {self.root}")
+
+    def add_utterance(self, audio: Audio, draft: Utterance) -> Utterance:
+        """Store audio and its catalog row; the id and audio path are assigned here."""
+        identifier = uuid.uuid4().hex[:16]
+        relative = f"{AUDIO_DIR}/{draft.speaker_id}/{identifier}.flac"
+        encode(audio, self.root / relative)
+        utterance = dataclasses.replace(
+            draft,
+            id=identifier,
+            audio_path=relative,
+            duration=audio.duration,
+            sample_rate=audio.sample_rate,
+        )
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO utterances VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    _row(utterance),
+                )
+        except BaseException:
+            (self.root / relative).unlink(missing_ok=True)
+            raise
+        return utterance
+
+    def utterances(self, status: str | None = None, speaker: str | None = None) -> list[Utterance]:
+        query, arguments = "SELECT * FROM utterances WHERE 1=1", list[str]()
+        if status:
+            query, arguments = query + " AND status = ?", [*arguments, status]
+        if speaker:
+            query, arguments = query + " AND speaker_id = ?", [*arguments, speaker]
+        rows = self._db.execute(query + " ORDER BY created_at, id", arguments).fetchall()
+        return [_utterance(row) for row in rows]
+
+    def set_quality(
+        self, identifier: str, status: str, reasons: tuple[str, ...], metrics: dict[str, float]
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE utterances SET status=?, reasons=?, metrics=? WHERE id=?",
+                (status, json.dumps(list(reasons)), json.dumps(metrics), identifier),
+            )
+
+    def remove_source_utterances(self, source: str) -> None:
+        """Drop what an interrupted run stored from one source, rows first, then files."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT audio_path FROM utterances WHERE source=?", (source,))
+            paths = [row["audio_path"] for row in rows]
+            db.execute("DELETE FROM utterances WHERE source=?", (source,))
+        for relative in paths:
+            (self.root / relative).unlink(missing_ok=True)
+
+    def source_status(self, path: str) -> str | None:
+        row = self._db.execute("SELECT status FROM sources WHERE path=?", (path,)).fetchone()
+        return str(row["status"]) if row else None
+
+    def mark_source(
+        self, path: str, speaker_id: str, status: str, reason: str = "", utterances: int = 0
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+                (path, speaker_id, status, reason, utterances, _now()),
+            )
+
+    def failed_sources(self) -> list[tuple[str, str]]:
+        rows = self._db.execute("SELECT path, reason FROM sources WHERE status='failed'")
+        return sorted((row["path"], row["reason"]) for row in rows)
+
+    def stats(self) -> list[SpeakerStats]:
+        """Per speaker: utterances accepted and rejected, and seconds of each."""
+        rows = self._db.execute(
+            "SELECT speaker_id, status, COUNT(*) AS n, SUM(duration) AS seconds "
+            "FROM utterances GROUP BY speaker_id, status"
+        ).fetchall()
+        table: dict[str, SpeakerStats] = {s.id: SpeakerStats(s.id) for s in self.speakers()}
+        for row in rows:
+            entry = table.setdefault(row["speaker_id"], SpeakerStats(row["speaker_id"]))
+            if row["status"] == "accepted":
+                entry.accepted, entry.accepted_seconds = row["n"], row["seconds"]
+            else:
+                entry.rejected, entry.rejected_seconds = row["n"], row["seconds"]
+        return list(table.values())
+
+    def audio(self, utterance: Utterance) -> Path:
+        return self.root / utterance.audio_path
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _row(u: Utterance) -> tuple[object, ...]:
+    words = json.dumps([dataclasses.astuple(w) for w in u.words], ensure_ascii=False)
+    return (
+        u.id,
+        u.speaker_id,
+        u.audio_path,
+        u.duration,
+        u.sample_rate,
+        u.text,
+        words,
+        u.language,
+        u.source,
+        u.source_start,
+        u.source_end,
+        u.avg_logprob,
+        u.no_speech_prob,
+        u.compression_ratio,
+        u.status,
+        json.dumps(list(u.reasons)),
+        json.dumps(u.metrics),
+        _now(),
+    )
+
+
+def _utterance(row: sqlite3.Row) -> Utterance:
+    return Utterance(
+        id=row["id"],
+        speaker_id=row["speaker_id"],
+        audio_path=row["audio_path"],
+        duration=row["duration"],
+        sample_rate=row["sample_rate"],
+        text=row["text"],
+        words=tuple(Word(*w) for w in json.loads(row["words"])),
+        language=row["language"],
+        source=row["source"],
+        source_start=row["source_start"],
+        source_end=row["source_end"],
+        avg_logprob=row["avg_logprob"],
+        no_speech_prob=row["no_speech_prob"],
+        compression_ratio=row["compression_ratio"],
+        status=row["status"],
+        reasons=tuple(json.loads(row["reasons"])),
+        metrics=json.loads(row["metrics"]),
+    )

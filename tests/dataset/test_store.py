@@ -1,0 +1,88 @@
+"""The store keeps every committed utterance and nothing else, whatever kills the writer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lbrxvoicepro.audio import decode
+from lbrxvoicepro.dataset.store import DatasetStore
+from lbrxvoicepro.types import Audio, Speaker, Utterance
+
+WRITER = """
+import sys, numpy as np
+from pathlib import Path
+from lbrxvoicepro.dataset.store import DatasetStore
+from lbrxvoicepro.types import Audio, Speaker, Utterance
+store = DatasetStore(Path(sys.argv[1]))
+store.add_speaker(Speaker("s", "S", "pl"))
+rng = np.random.default_rng(int(sys.argv[2]))
+while True:
+    audio = Audio((0.1 * rng.standard_normal(16000 * 3)).astype(np.float32), 16000)
+    draft = Utterance("", "s", "", 0, 0, "tekst", (), "pl", "src", 0.0, 3.0)
+    store.add_utterance(audio, draft)
+    print("committed", flush=True)
+"""
+
+
+def _draft(source: str = "src") -> Utterance:
+    return Utterance("", "s", "", 0, 0, "ala ma kota", (), "pl", source, 0.0, 1.0)
+
+
+def test_utterances_round_trip_through_the_catalog(tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path)
+    store.add_speaker(Speaker("s", "Sam", "pl", True, "2026-11-24", "operator"))
+    audio = Audio(np.sin(np.arange(16000) / 10).astype(np.float32) * 0.5, 16000)
+    stored = store.add_utterance(audio, _draft())
+    store.close()
+    reopened = DatasetStore(tmp_path)
+    [again] = reopened.utterances()
+    assert again == stored
+    assert reopened.speaker("s").consent_by == "operator"
+    assert np.allclose(decode(reopened.audio(again)).samples, audio.samples, atol=1e-4)
+
+
+def test_sigkill_at_any_moment_loses_nothing_committed_and_leaves_no_orphans(
+    tmp_path: Path,
+) -> None:
+    committed = 0
+    for seed, delay in enumerate([0.9, 1.3, 1.7, 2.2, 1.1]):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path), str(seed)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        os.kill(writer.pid, signal.SIGKILL)
+        output, _ = writer.communicate()
+        committed += output.count("committed")
+        store = DatasetStore(tmp_path)
+        utterances = store.utterances()
+        assert len(utterances) >= committed
+        files = {
+            p.relative_to(tmp_path).as_posix()
+            for p in (tmp_path / "audio").rglob("*")
+            if p.is_file()
+        }
+        assert files == {u.audio_path for u in utterances}
+        for utterance in utterances:
+            assert decode(store.audio(utterance)).duration == 3.0
+        committed = len(utterances)
+        store.close()
+    assert committed > 5
+
+
+def test_reconcile_removes_files_without_a_committed_row(tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path)
+    orphan = tmp_path / "audio" / "s" / "crashed.flac"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"half")
+    store.close()
+    assert DatasetStore(tmp_path).utterances() == []
+    assert not orphan.exists()
