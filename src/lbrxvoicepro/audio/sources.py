@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -48,7 +48,10 @@ def pcm_source(stream: BinaryIO | None = None) -> Iterator[np.ndarray]:
 
 
 def microphone_source(device: int | None = None) -> Iterator[np.ndarray]:
-    """The sound card, through PortAudio (``lbrxvoicepro[play]`` installs sounddevice)."""
+    """The sound card, through PortAudio (``lbrxvoicepro[play]`` installs sounddevice).
+
+    The device is opened here, so a missing one is reported before recording starts.
+    """
     try:
         import sounddevice
     except (ImportError, OSError) as error:
@@ -68,6 +71,10 @@ def microphone_source(device: int | None = None) -> Iterator[np.ndarray]:
         )
     except Exception as error:  # PortAudio reports a missing device as a generic error
         raise SourceError(f"cannot open input device {device}: {error}") from error
+    return _drain(stream, chunks)
+
+
+def _drain(stream: Any, chunks: queue.Queue[np.ndarray]) -> Iterator[np.ndarray]:
     with stream:
         while True:
             yield chunks.get()

@@ -69,10 +69,7 @@ def validate(
         status = "rejected" if reasons else "accepted"
         store.set_quality(utterance.id, status, reasons, metrics)
         judged.append((dataclasses.replace(utterance, status=status, reasons=reasons), metrics))
-        reasons_count.update(
-            reason.split(" ")[0] if ":" not in reason else reason.split(":")[0]
-            for reason in reasons
-        )
+        reasons_count.update(_kind(reason) for reason in reasons)
         for name, value in metrics.items():
             report.metrics.setdefault(name, []).append(round(value, 4))
         if advance:
