@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
+import numpy as np
 import typer
 
 from lbrxvoicepro.config import Settings
@@ -105,6 +107,13 @@ def collect(
     from_stdin: Annotated[
         bool, typer.Option("--from-stdin", help="Read 16 kHz mono PCM16 from stdin.")
     ] = False,
+    prompts: Annotated[
+        str | None,
+        typer.Option(help="Prompted reading: a file of sentences, or 'pl' for the bundled set."),
+    ] = None,
+    max_cer: Annotated[
+        float, typer.Option("--max-cer", help="Prompted reading: keep takes with CER up to this.")
+    ] = 0.25,
     dataset: DatasetOption = None,
 ) -> None:
     """Record speech (microphone by default), cut it into utterances, transcribe and store.
@@ -136,10 +145,37 @@ def collect(
         )
         sys.stderr.flush()
 
+    if prompts is not None:
+        _prompted(_builder(settings, store), source, speaker_id, prompts, max_cer)
+        return
     status = run(_builder(settings, store), source, speaker_id, hours * 3600, show)
     sys.stderr.write("\n")
     if status.interrupted:
         typer.echo("stopped; the utterance in progress was kept", err=True)
+
+
+def _prompted(
+    builder: DatasetBuilder,
+    source: Iterable[np.ndarray],
+    speaker_id: str,
+    prompts: str,
+    max_cer: float,
+) -> None:
+    from lbrxvoicepro.dataset.collect import PromptOutcome, collect_prompted, load_prompts
+
+    sentences = load_prompts(prompts)
+
+    def ask(prompt: str, attempt: int) -> None:
+        again = f" (take {attempt})" if attempt > 1 else ""
+        typer.echo(f"\nread{again}: {prompt}", err=True)
+
+    def tell(outcome: PromptOutcome) -> None:
+        verdict = "kept" if outcome.kept else "please read it again"
+        typer.echo(f"  CER {outcome.cer:.2f}: {verdict}", err=True)
+
+    outcomes = collect_prompted(builder, source, speaker_id, sentences, max_cer, 3, ask, tell)
+    kept = sum(o.kept for o in outcomes)
+    typer.echo(f"{kept} of {len(outcomes)} prompts kept ({len(sentences)} in the set)", err=True)
 
 
 def validate(ctx: typer.Context, dataset: DatasetOption = None) -> None:

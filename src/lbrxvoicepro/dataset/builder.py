@@ -77,13 +77,24 @@ class DatasetBuilder:
         speaker_id: str,
         source: str,
         offset: float = 0.0,
+        texts: list[str] | None = None,
+        transcripts: list[Transcript] | None = None,
     ) -> list[Utterance]:
-        """Store (native audio, 16 kHz audio, span) pieces with their transcripts."""
-        language = self.store.speaker(speaker_id).language
-        transcripts = self.transcriber.transcribe_batch([p[1] for p in pieces], language)
+        """Store (native audio, 16 kHz audio, span) pieces with their transcripts.
+
+        ``texts`` (prompted reading) replaces the recognised text; the ASR's word timings and
+        confidence are kept. ``transcripts`` skips recognition when it was already done.
+        """
+        if transcripts is None:
+            language = self.store.speaker(speaker_id).language
+            transcripts = self.transcriber.transcribe_batch([p[1] for p in pieces], language)
         stored = []
-        for (native, _, span), transcript in zip(pieces, transcripts, strict=True):
+        for index, ((native, _, span), transcript) in enumerate(
+            zip(pieces, transcripts, strict=True)
+        ):
             draft = _draft(transcript, speaker_id, source, offset + span.start, offset + span.end)
+            if texts is not None:
+                draft = dataclasses.replace(draft, text=texts[index])
             metrics = measure(native, draft)
             reasons = judge(metrics, self.settings.dataset.validation)
             if not transcript.text:

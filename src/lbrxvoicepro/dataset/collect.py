@@ -9,10 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from lbrxvoicepro.dataset.builder import DatasetBuilder
+from lbrxvoicepro.dataset.store import DatasetError
+from lbrxvoicepro.text import cer
 from lbrxvoicepro.types import SpeechChunk
 from lbrxvoicepro.vad import StreamSegmenter
 
@@ -63,3 +66,86 @@ def collect(
         if on_status:
             on_status(status)
     return status
+
+
+@dataclass
+class PromptOutcome:
+    prompt: str
+    kept: bool
+    attempts: int
+    cer: float
+
+
+def load_prompts(path_or_name: str) -> list[str]:
+    """Prompts from a file (one per line), or the bundled set by language ('pl')."""
+    path = Path(path_or_name)
+    if not path.is_file():
+        bundled = Path(__file__).parent / "prompts" / f"{path_or_name}.txt"
+        if not bundled.is_file():
+            raise DatasetError(f"{path_or_name}: no such prompt file or bundled prompt set")
+        path = bundled
+    prompts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    return [p for p in prompts if p and not p.startswith("#")]
+
+
+def collect_prompted(
+    builder: DatasetBuilder,
+    source: Iterable[np.ndarray],
+    speaker_id: str,
+    prompts: list[str],
+    max_cer: float = 0.25,
+    attempts: int = 3,
+    on_prompt: Callable[[str, int], None] | None = None,
+    on_outcome: Callable[[PromptOutcome], None] | None = None,
+) -> list[PromptOutcome]:
+    """Prompted reading: each take is transcribed and compared with its prompt (CER).
+
+    A take close enough to the prompt is kept with the prompt as its text; otherwise the same
+    prompt is asked again, up to ``attempts`` times, then skipped.
+    """
+    segmenter = StreamSegmenter(builder.vad, builder.settings.dataset.segmenter)
+    session = f"prompted:{speaker_id}:{time.strftime('%Y%m%dT%H%M%S')}"
+    language = builder.store.speaker(speaker_id).language
+    outcomes: list[PromptOutcome] = []
+    index, attempt = 0, 1
+
+    def judge_take(chunk: SpeechChunk) -> None:
+        nonlocal index, attempt
+        prompt = prompts[index]
+        transcript = builder.transcriber.transcribe(chunk.audio, language)
+        distance = cer(prompt, transcript.text)
+        kept = distance <= max_cer
+        if kept:
+            builder.add_utterances(
+                [(chunk.audio, chunk.audio, chunk.span)],
+                speaker_id,
+                session,
+                texts=[prompt],
+                transcripts=[transcript],
+            )
+        if kept or attempt >= attempts:
+            outcomes.append(PromptOutcome(prompt, kept, attempt, distance))
+            index, attempt = index + 1, 1
+        else:
+            attempt += 1
+        if on_outcome:
+            on_outcome(PromptOutcome(prompt, kept, attempt, distance))
+        if index < len(prompts) and on_prompt:
+            on_prompt(prompts[index], attempt)
+
+    if prompts and on_prompt:
+        on_prompt(prompts[0], 1)
+    try:
+        for samples in source:
+            for chunk in segmenter.feed(samples):
+                if index < len(prompts):
+                    judge_take(chunk)
+            if index >= len(prompts):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for chunk in segmenter.flush():
+            if index < len(prompts):
+                judge_take(chunk)
+    return outcomes

@@ -1,0 +1,63 @@
+"""The bundled Polish prompt set, and prompted reading with takes judged by CER."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+
+from lbrxvoicepro.audio import resample
+from lbrxvoicepro.dataset.collect import collect_prompted, load_prompts
+from lbrxvoicepro.types import Speaker
+from tests.dataset.conftest import make_builder
+
+SPELLINGS = ["ą", "ę", "ć", "ł", "ń", "ó", "ś", "ź", "ż", "ch", "cz", "dz", "dź", "rz", "sz"]
+SPELLINGS += ["ci", "si", "zi", "ni", "dzi", "prz", "szcz"]
+RARE_CLUSTERS = ["dż", "chrz", "wst", "źdź"]
+
+
+def test_the_polish_prompt_set_is_large_varied_and_unique() -> None:
+    prompts = load_prompts("pl")
+    assert len(prompts) >= 300
+    assert len(set(prompts)) == len(prompts)
+    text = " ".join(prompts).lower()
+    for spelling in SPELLINGS:
+        assert text.count(spelling) >= 10, spelling
+    for cluster in RARE_CLUSTERS:
+        assert cluster in text, cluster
+    assert all(3 <= len(p.split()) <= 16 for p in prompts)
+    assert not any(char.isdigit() for char in text)
+    assert sum(p.endswith("?") for p in prompts) >= 10
+    assert sum(p.endswith("!") for p in prompts) >= 8
+    assert all(unicodedata.is_normalized("NFC", p) for p in prompts)
+
+
+def test_prompted_reading_keeps_matching_takes_and_asks_again(tmp_path, settings, models):
+    builder = make_builder(tmp_path / "ds", settings, models)
+    builder.store.add_speaker(Speaker("reader", "Reader", "en"))
+    voice = models.synthesizer("piper:en_US-joe-medium")
+    prompts = ["The weather is lovely today.", "Please close the window before you leave."]
+    takes = [prompts[0], "My brother lives in a small house by the river.", prompts[1]]
+    silence = np.zeros(int(1.5 * voice.sample_rate), dtype=np.float32)
+    recording = np.concatenate(
+        [silence] + [np.concatenate([voice.synthesize_sync(t).samples, silence]) for t in takes]
+    )
+    from lbrxvoicepro.types import Audio
+
+    speech = resample(Audio(recording, voice.sample_rate), 16000).samples
+    asked = []
+    outcomes = collect_prompted(
+        builder,
+        (speech[i : i + 1600] for i in range(0, len(speech), 1600)),
+        "reader",
+        prompts,
+        on_prompt=lambda prompt, attempt: asked.append((prompt, attempt)),
+    )
+    assert [(o.prompt, o.kept, o.attempts) for o in outcomes] == [
+        (prompts[0], True, 1),
+        (prompts[1], True, 2),
+    ]
+    assert asked == [(prompts[0], 1), (prompts[1], 1), (prompts[1], 2)]
+    stored = builder.store.utterances()
+    assert [u.text for u in stored] == prompts
+    assert all(u.words for u in stored)
