@@ -1,0 +1,171 @@
+"""The dataset product end to end, as a user drives it, and ingest surviving SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from lbrxvoicepro.audio import encode, resample
+from lbrxvoicepro.dataset.store import DatasetStore
+from lbrxvoicepro.types import Audio
+from tests.conftest import POLISH_CLIPS
+from tests.dataset.readers import (
+    read_csm,
+    read_hf,
+    read_ljspeech,
+    read_mimi,
+    read_moshi,
+    read_nemo,
+    tiny_mimi,
+)
+from tests.e2e.test_cli import CLI, run
+
+PROMPTS = ["The weather is lovely today.", "Please close the window before you leave."]
+
+
+def _takes(models, path: Path) -> None:
+    """A recording of a reader: prompt one, a wrong sentence, then prompt two."""
+    voice = models.synthesizer("piper:en_US-joe-medium")
+    pause = np.zeros(int(1.5 * voice.sample_rate), dtype=np.float32)
+    said = [PROMPTS[0], "My brother lives in a small house by the river.", PROMPTS[1]]
+    samples = np.concatenate(
+        [pause, *[np.concatenate([voice.synthesize_sync(t).samples, pause]) for t in said]]
+    )
+    encode(resample(Audio(samples, voice.sample_rate), 16000), path)
+
+
+def test_collect_prompted_ingest_validate_and_convert_to_every_format(
+    cache_dir, tmp_path, models
+) -> None:
+    data = tmp_path / "data"
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("\n".join(PROMPTS) + "\n")
+    takes = tmp_path / "takes.wav"
+    _takes(models, takes)
+    assert (
+        run(
+            cache_dir,
+            "speaker",
+            "reader",
+            "--language",
+            "en",
+            "--consent-by",
+            "studio",
+            "--dataset",
+            str(data),
+        ).returncode
+        == 0
+    )
+    collected = run(
+        cache_dir,
+        "collect",
+        "--speaker",
+        "reader",
+        "--prompts",
+        str(prompts),
+        "--from-file",
+        str(takes),
+        "--dataset",
+        str(data),
+    )
+    assert collected.returncode == 0, collected.stderr
+    assert "2 of 2 prompts kept" in collected.stderr
+    assert "please read it again" in collected.stderr
+
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    for clip in POLISH_CLIPS[:2]:
+        shutil.copy(clip, recordings / clip.name)
+    (recordings / "corrupt.flac").write_bytes(b"fLaC" + bytes(100))
+    ingested = run(
+        cache_dir, "ingest", str(recordings), "--speaker", "anna", "--dataset", str(data)
+    )
+    assert ingested.returncode == 1
+    assert "corrupt.flac" in ingested.stderr and "2 file(s) ingested" in ingested.stderr
+    assert run(cache_dir, "validate", "--dataset", str(data)).returncode == 0
+
+    store = DatasetStore(data)
+    accepted = store.utterances("accepted")
+    assert {u.text for u in accepted if u.speaker_id == "reader"} == set(PROMPTS)
+    assert len(accepted) >= 4
+    mimi = tiny_mimi(tmp_path / "mimi")
+    out = tmp_path / "exports"
+    for format in ("moshi", "mimi", "csm", "hf", "ljspeech", "nemo"):
+        extra = ["--mimi-model", str(mimi)] if format == "mimi" else []
+        result = run(
+            cache_dir,
+            "convert",
+            "--format",
+            format,
+            "--output",
+            str(out / format),
+            "--dataset",
+            str(data),
+            "--validation",
+            "0",
+            *extra,
+        )
+        assert result.returncode == 0, (format, result.stderr)
+    assert len(read_moshi(out / "moshi" / "train")) == len(accepted)
+    assert len(read_mimi(out / "mimi" / "train")) == len(accepted)
+    assert sum(len(c) for c in read_csm(out / "csm" / "train")) == len(accepted)
+    assert len(read_hf(out / "hf")["train"]) == len(accepted)
+    assert len(read_ljspeech(out / "ljspeech" / "train")) == len(accepted)
+    assert len(read_nemo(out / "nemo" / "train")) == len(accepted)
+
+
+def _ingest_process(cache_dir: Path, recordings: Path, data: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "LBRX_CACHE_DIR": str(cache_dir)}
+    return subprocess.Popen(
+        [*CLI, "ingest", str(recordings), "--speaker", "anna", "--dataset", str(data)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _consistent(data: Path) -> Counter[tuple[str, float]]:
+    store = DatasetStore(data)
+    utterances = store.utterances()
+    files = {p.relative_to(data).as_posix() for p in (data / "audio").rglob("*") if p.is_file()}
+    assert files == {u.audio_path for u in utterances}
+    store.close()
+    return Counter((Path(u.source).name, round(u.source_start, 2)) for u in utterances)
+
+
+def test_sigkill_during_ingest_then_rerun_keeps_every_utterance_exactly_once(
+    cache_dir, tmp_path
+) -> None:
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    for clip in POLISH_CLIPS[:3]:
+        shutil.copy(clip, recordings / clip.name)
+    reference = _ingest_process(cache_dir, recordings, tmp_path / "reference")
+    started = time.monotonic()
+    assert reference.wait(timeout=300) == 0
+    full_run = time.monotonic() - started
+    expected = _consistent(tmp_path / "reference")
+
+    data = tmp_path / "data"
+    rng = random.Random(11)
+    partial = []
+    for _ in range(5):
+        process = _ingest_process(cache_dir, recordings, data)
+        time.sleep(rng.uniform(0.4 * full_run, 0.95 * full_run))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        counts = _consistent(data)
+        assert all(n == 1 for n in counts.values())
+        partial.append(0 < sum(counts.values()) < sum(expected.values()))
+    assert any(partial), "no kill landed in the middle of the job"
+    assert _ingest_process(cache_dir, recordings, data).wait(timeout=300) == 0
+    assert _consistent(data) == expected
+    assert all(n == 1 for n in expected.values())
