@@ -48,6 +48,12 @@ class AsrSettings(BaseModel):
         True, description="prompt each 30 s window with the text before it"
     )
     batch_size: int = Field(8, ge=1, description="clips per batch in batched mode")
+    batch_segment_timestamps: bool = Field(
+        False,
+        description="batched mode: split each clip of up to 30 s into timed segments "
+        "(subtitles without word timestamps need it; decoding is slower and, on real Polish "
+        "speech, less accurate)",
+    )
     vad_gate: bool = Field(True, description="decode only what Silero VAD calls speech")
     gate_padding_s: float = Field(1.0, ge=0.0, description="context kept around speech")
     gate_min_gap_s: float = Field(2.0, ge=0.0, description="shorter silences are not cut out")
@@ -94,6 +100,9 @@ class DatasetSettings(BaseModel):
         description="the default dataset directory (--dataset overrides it)",
     )
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    files_per_batch: int = Field(
+        8, ge=1, description="ingest: files transcribed together (each committed on its own)"
+    )
     segmenter: VadSettings = Field(
         default_factory=lambda: VadSettings(
             min_speech_ms=500, max_utterance_s=20.0, padding_ms=300, max_pause_ms=1000

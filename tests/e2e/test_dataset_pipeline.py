@@ -123,7 +123,8 @@ def test_collect_prompted_ingest_validate_and_convert_to_every_format(
 
 
 def _ingest_process(cache_dir: Path, recordings: Path, data: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LBRX_CACHE_DIR": str(cache_dir)}
+    # One file per batch, so that files are committed one by one while the job runs.
+    env = {**os.environ, "LBRX_CACHE_DIR": str(cache_dir), "LBRX_DATASET__FILES_PER_BATCH": "1"}
     return subprocess.Popen(
         [*CLI, "ingest", str(recordings), "--speaker", "anna", "--dataset", str(data)],
         env=env,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from lbrxvoicepro.asr.guards import collapse_loops, guard_segments, script_share
 from lbrxvoicepro.config import AsrSettings
 from lbrxvoicepro.text import cer, normalize_for_scoring, wer
@@ -51,3 +53,21 @@ def test_scoring_ignores_case_punctuation_and_fillers():
     assert wer("ala ma kota", "") == 1.0
     assert wer("", "") == 0.0
     assert cer("kot", "kod") == 1 / 3
+
+
+def test_clips_stay_within_one_window_and_drop_a_padding_only_tail() -> None:
+    import numpy as np
+
+    from lbrxvoicepro.asr.timeline import SpeechTimeline
+    from lbrxvoicepro.asr.whisper import CLIP_SECONDS, _clip_bounds
+    from lbrxvoicepro.types import Audio, SpeechSpan
+
+    audio = Audio(np.zeros(int(16000 * 70.4), dtype=np.float32), 16000)
+    timeline = SpeechTimeline.build(audio, [SpeechSpan(0.0, 40.0), SpeechSpan(45.0, 70.4)])
+    clips = _clip_bounds(timeline)
+    assert all(end - start <= CLIP_SECONDS for start, end in clips)
+    assert clips[0][0] == 0 and clips[-1][1] == timeline.audio.duration
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(clips))
+    single = SpeechTimeline.build(audio, [SpeechSpan(0.0, 30.4)])
+    assert len(_clip_bounds(single, (SpeechSpan(0.5, 29.5),))) == 1
+    assert len(_clip_bounds(single, (SpeechSpan(0.5, 30.3),))) == 2

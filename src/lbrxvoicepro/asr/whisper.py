@@ -16,7 +16,8 @@ from lbrxvoicepro.types import Audio, Segment, SpeechSpan, Transcript, Word
 from lbrxvoicepro.vad import SileroVAD, speech_spans
 
 SAMPLE_RATE = 16000
-CLIP_SECONDS = 30.0
+CLIP_SECONDS = 29.9
+MIN_TAIL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class _Prepared:
 
     audio: Audio
     timeline: SpeechTimeline | None
+    speech: tuple[SpeechSpan, ...] = ()
+    """What the VAD called speech (before the gate's padding), in input time."""
 
 
 class FasterWhisperTranscriber:
@@ -90,7 +93,7 @@ class FasterWhisperTranscriber:
         for owner, item in enumerate(items):
             assert item.timeline is not None
             speech = item.timeline.audio
-            for start, end in _clip_bounds(item.timeline):
+            for start, end in _clip_bounds(item.timeline, item.speech):
                 clips.append({"start": offset + start, "end": offset + end})
                 owners.append((owner, offset))
             joined.append(speech.samples)
@@ -100,7 +103,7 @@ class FasterWhisperTranscriber:
             language=language,
             beam_size=self.settings.beam_size,
             word_timestamps=self.settings.word_timestamps,
-            without_timestamps=False,
+            without_timestamps=not self.settings.batch_segment_timestamps,
             vad_filter=False,
             clip_timestamps=clips,
             batch_size=self.settings.batch_size,
@@ -122,13 +125,12 @@ class FasterWhisperTranscriber:
             return _Prepared(audio, None)
         if self.vad is None:
             return _Prepared(audio, SpeechTimeline.build(audio, [SpeechSpan(0, audio.duration)]))
+        speech = speech_spans(audio, self.vad, self.vad_settings)
         spans = widen(
-            speech_spans(audio, self.vad, self.vad_settings),
-            self.settings.gate_padding_s,
-            self.settings.gate_min_gap_s,
-            audio.duration,
+            speech, self.settings.gate_padding_s, self.settings.gate_min_gap_s, audio.duration
         )
-        return _Prepared(audio, SpeechTimeline.build(audio, spans) if spans else None)
+        timeline = SpeechTimeline.build(audio, spans) if spans else None
+        return _Prepared(audio, timeline, tuple(speech))
 
     def _language(self, language: str | None) -> str | None:
         chosen = language or self.settings.language
@@ -174,8 +176,14 @@ def _convert(segments: Iterable[Any]) -> list[Segment]:
     ]
 
 
-def _clip_bounds(timeline: SpeechTimeline) -> list[tuple[float, float]]:
-    """Clips of at most 30 s over the joined speech, cut at piece seams where possible."""
+def _clip_bounds(
+    timeline: SpeechTimeline, speech: tuple[SpeechSpan, ...] = ()
+) -> list[tuple[float, float]]:
+    """Clips of at most 30 s over the joined speech, cut at piece seams where possible.
+
+    A last clip shorter than a second that holds no speech (only the gate's padding) is left
+    out: decoding it would cost a whole 30 s window and invite invented text.
+    """
     total = timeline.audio.duration
     seams = [*timeline.joined_starts[1:], total]
     clips, start = [], 0.0
@@ -190,6 +198,13 @@ def _clip_bounds(timeline: SpeechTimeline) -> list[tuple[float, float]]:
         previous = seam
     if total > start:
         clips.append((start, total))
+    if len(clips) > 1 and speech:
+        first, last = clips[-1]
+        begin, end = timeline.original_time(first), timeline.original_time(last, is_end=True)
+        if last - first < MIN_TAIL_SECONDS and not any(
+            s.start < end and s.end > begin for s in speech
+        ):
+            clips.pop()
     return clips
 
 

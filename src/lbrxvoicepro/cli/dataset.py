@@ -38,11 +38,19 @@ def ensure_speaker(store: DatasetStore, speaker: str, settings: Settings) -> Non
 
 
 def _builder(settings: Settings, store: DatasetStore) -> DatasetBuilder:
+    from concurrent.futures import ThreadPoolExecutor
+
     from lbrxvoicepro.dataset.builder import DatasetBuilder
+    from lbrxvoicepro.dataset.quality import preload
     from lbrxvoicepro.runtime import ModelManager
 
-    models = ModelManager(settings)
-    return DatasetBuilder(store, models.transcriber(), models.vad(), settings)
+    # The loudness meter's imports (SciPy, about 1.5 s) load while Whisper does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        meter = pool.submit(preload)
+        models = ModelManager(settings)
+        builder = DatasetBuilder(store, models.transcriber(), models.vad(), settings)
+        meter.result()
+    return builder
 
 
 def speaker(

@@ -73,6 +73,8 @@ def transcribe(
         )
     settings: Settings = ctx.obj
     asr = settings.asr.model_copy(update={"model": model} if model else {})
+    if batch and format in ("srt", "vtt") and not word_timestamps:
+        asr = asr.model_copy(update={"batch_segment_timestamps": True})
     # Whisper loads in a worker (about a second, mostly outside the GIL) while files decode.
     pool = ThreadPoolExecutor(max_workers=1)
     loading = pool.submit(ModelManager(settings).transcriber, asr)

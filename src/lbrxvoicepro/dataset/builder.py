@@ -58,29 +58,41 @@ class DatasetBuilder:
         self.vad = vad
         self.settings = settings
 
-    def add_recording(
-        self, audio: Audio, speaker_id: str, source: str, offset: float = 0.0
-    ) -> list[Utterance]:
-        """Cut a recording into utterances, transcribe them together, store each one."""
-        speech = resample(audio, 16000)
-        spans = speech_spans(speech, self.vad, self.settings.dataset.segmenter)
-        return self.add_utterances(
-            [(audio.slice(s.start, s.end), speech.slice(s.start, s.end), s) for s in spans],
-            speaker_id,
-            source,
-            offset,
-        )
+    def add_recordings(
+        self, recordings: list[tuple[Audio, str]], speaker_id: str
+    ) -> list[list[Utterance]]:
+        """Transcribe whole recordings in shared batches, then cut each into utterances.
+
+        Whisper sees each recording whole (full context, one 30 s window per 30 s of speech);
+        the dataset segmenter's spans then take the words whose middle falls inside them.
+        """
+        language = self.store.speaker(speaker_id).language
+        speech = [resample(audio, 16000) for audio, _ in recordings]
+        transcripts = self.transcriber.transcribe_batch(speech, language)
+        stored = []
+        for (audio, source), sixteen_k, transcript in zip(
+            recordings, speech, transcripts, strict=True
+        ):
+            spans = speech_spans(sixteen_k, self.vad, self.settings.dataset.segmenter)
+            stored.append(
+                [
+                    self._store(
+                        audio.slice(s.start, s.end), _cut(transcript, s, speaker_id, source)
+                    )
+                    for s in spans
+                ]
+            )
+        return stored
 
     def add_utterances(
         self,
         pieces: list[tuple[Audio, Audio, SpeechSpan]],
         speaker_id: str,
         source: str,
-        offset: float = 0.0,
         texts: list[str] | None = None,
         transcripts: list[Transcript] | None = None,
     ) -> list[Utterance]:
-        """Store (native audio, 16 kHz audio, span) pieces with their transcripts.
+        """Store (native audio, 16 kHz audio, span) pieces, each transcribed on its own.
 
         ``texts`` (prompted reading) replaces the recognised text; the ASR's word timings and
         confidence are kept. ``transcripts`` skips recognition when it was already done.
@@ -92,46 +104,58 @@ class DatasetBuilder:
         for index, ((native, _, span), transcript) in enumerate(
             zip(pieces, transcripts, strict=True)
         ):
-            draft = _draft(transcript, speaker_id, source, offset + span.start, offset + span.end)
+            draft = _draft(transcript, list(transcript.words), speaker_id, source, span, 0.0)
             if texts is not None:
                 draft = dataclasses.replace(draft, text=texts[index])
-            metrics = measure(native, draft)
-            reasons = judge(metrics, self.settings.dataset.validation)
-            if not transcript.text:
-                reasons = ("no words recognised", *reasons)
-            draft = dataclasses.replace(
-                draft,
-                status="rejected" if reasons else "accepted",
-                reasons=reasons,
-                metrics=metrics,
-            )
-            stored.append(self.store.add_utterance(native, draft))
+            stored.append(self._store(native, draft))
         return stored
+
+    def _store(self, audio: Audio, draft: Utterance) -> Utterance:
+        metrics = measure(audio, draft)
+        reasons = judge(metrics, self.settings.dataset.validation)
+        if not draft.text:
+            reasons = ("no words recognised", *reasons)
+        draft = dataclasses.replace(
+            draft, status="rejected" if reasons else "accepted", reasons=reasons, metrics=metrics
+        )
+        return self.store.add_utterance(audio, draft)
 
     def ingest(
         self, paths: Iterable[Path], speaker_id: str, advance: Callable[[str], None] | None = None
     ) -> IngestReport:
-        """Add files and folders; decoding runs ahead in a worker while Whisper decodes."""
+        """Add files and folders: decoding runs ahead in a worker; Whisper decodes the files of
+        each group together; every file is committed (and marked done) on its own."""
         report = IngestReport()
         files = expand(paths)
         pending = [p for p in files if self.store.source_status(str(p.resolve())) != "done"]
         report.files_skipped = len(files) - len(pending)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            for path, decoded in zip(pending, _prefetch(pool, pending), strict=True):
-                key = str(path.resolve())
-                self.store.remove_source_utterances(key)
-                if isinstance(decoded, AudioDecodeError):
-                    report.failures.append((str(path), decoded.reason))
-                    self.store.mark_source(key, speaker_id, "failed", decoded.reason)
-                else:
-                    added = self.add_recording(decoded, speaker_id, key)
+            decoded = _prefetch(pool, pending)
+            size = self.settings.dataset.files_per_batch
+            for first in range(0, len(pending), size):
+                group = pending[first : first + size]
+                ready: list[tuple[Audio, str]] = []
+                for path in group:
+                    key = str(path.resolve())
+                    self.store.remove_source_utterances(key)
+                    audio = next(decoded)
+                    if isinstance(audio, AudioDecodeError):
+                        report.failures.append((str(path), audio.reason))
+                        self.store.mark_source(key, speaker_id, "failed", audio.reason)
+                        if advance:
+                            advance(str(path))
+                    else:
+                        ready.append((audio, key))
+                for (_, key), added in zip(
+                    ready, self.add_recordings(ready, speaker_id), strict=True
+                ):
                     self.store.mark_source(key, speaker_id, "done", utterances=len(added))
                     report.files_done += 1
                     report.accepted += sum(u.status == "accepted" for u in added)
                     report.rejected += sum(u.status == "rejected" for u in added)
                     report.speech_seconds += sum(u.duration for u in added)
-                if advance:
-                    advance(str(path))
+                    if advance:
+                        advance(key)
         return report
 
 
@@ -150,22 +174,39 @@ def _decode_or_error(path: Path) -> Audio | AudioDecodeError:
         return error
 
 
+def _cut(transcript: Transcript, span: SpeechSpan, speaker_id: str, source: str) -> Utterance:
+    """The utterance of one span of a whole-recording transcript: its words, their times
+    relative to the span, and the confidence of the segments it overlaps."""
+    words = [w for w in transcript.words if span.start <= (w.start + w.end) / 2 < span.end]
+    segments = [s for s in transcript.segments if s.start < span.end and s.end > span.start]
+    partial = dataclasses.replace(transcript, segments=tuple(segments))
+    return _draft(partial, words, speaker_id, source, span, span.start)
+
+
 def _draft(
-    transcript: Transcript, speaker_id: str, source: str, start: float, end: float
+    transcript: Transcript,
+    words: list[Word],
+    speaker_id: str,
+    source: str,
+    span: SpeechSpan,
+    shift: float,
 ) -> Utterance:
     segments = transcript.segments
     return Utterance(
         id="",
         speaker_id=speaker_id,
         audio_path="",
-        duration=end - start,
+        duration=span.duration,
         sample_rate=0,
-        text=transcript.text,
-        words=tuple(Word(w.text.strip(), w.start, w.end, w.probability) for w in transcript.words),
+        text="".join(w.text for w in words).strip(),
+        words=tuple(
+            Word(w.text.strip(), max(0.0, w.start - shift), max(0.0, w.end - shift), w.probability)
+            for w in words
+        ),
         language=transcript.language,
         source=source,
-        source_start=start,
-        source_end=end,
+        source_start=span.start,
+        source_end=span.end,
         avg_logprob=float(np.mean([s.avg_logprob for s in segments])) if segments else 0.0,
         no_speech_prob=max((s.no_speech_prob for s in segments), default=1.0),
         compression_ratio=max((s.compression_ratio for s in segments), default=0.0),

@@ -36,6 +36,11 @@ def measure(audio: Audio, utterance: Utterance) -> dict[str, float]:
     }
 
 
+def preload() -> None:
+    """Import the loudness meter ahead of the first measurement."""
+    import pyloudnorm  # noqa: F401
+
+
 def loudness(audio: Audio) -> float:
     """Integrated loudness (ITU-R BS.1770, LUFS); -70 for silence or clips under 0.4 s."""
     import pyloudnorm
