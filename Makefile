@@ -28,6 +28,16 @@ demo: install
 		"$$($(PY) -c 'import importlib.util as u, pathlib as p; print(p.Path(u.find_spec("moonshine_onnx").origin).parent / "assets/beckett.wav")')"
 	@echo "== Polish spontaneous speech, segments with times"
 	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) transcribe --format srt tests/data/pl/bigos_azon_spont_4.wav
+	@echo "== Build a Polish dataset: ingest (a bad file is reported and skipped), validate, export"
+	rm -rf $(DEMO_CACHE)/demo/dataset $(DEMO_CACHE)/demo/moshi
+	mkdir -p $(DEMO_CACHE)/demo/recordings
+	cp tests/data/pl/bigos_azon_spont_0.wav tests/data/pl/bigos_azon_spont_1.wav $(DEMO_CACHE)/demo/recordings/
+	printf 'not audio' > $(DEMO_CACHE)/demo/recordings/broken.wav
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) ingest $(DEMO_CACHE)/demo/recordings --speaker polish_male --dataset $(DEMO_CACHE)/demo/dataset; test $$? -eq 1
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) validate --dataset $(DEMO_CACHE)/demo/dataset
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) convert --format moshi --output $(DEMO_CACHE)/demo/moshi --dataset $(DEMO_CACHE)/demo/dataset --validation 0
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) stats --dataset $(DEMO_CACHE)/demo/dataset
+	head -c 300 $(DEMO_CACHE)/demo/moshi/train/data.jsonl; echo
 	@echo "== Speak Polish (eSpeak NG; numbers, dates, money spelled out), then transcribe it back"
 	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) synthesize -o $(DEMO_CACHE)/demo/pl.wav \
 		"Dzień dobry! Spotkanie jest 24.11.2026 o 14:30, a bilet kosztuje 12,50 zł."
@@ -46,6 +56,7 @@ test: install
 bench: install
 	$(PY) bench/asr.py
 	$(PY) bench/tts.py
+	$(PY) bench/ingest.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_CACHE) .pytest_cache .ruff_cache .mypy_cache
