@@ -12,6 +12,26 @@ SPECIAL = ["<|begin_of_text|>", "<|end_of_text|>", "<|AUDIO|>", "<|audio_eos|>",
 CODEBOOKS = 8
 
 
+def tiny_mimi_config():  # type: ignore[no-untyped-def]
+    """The smallest Mimi that still encodes and decodes 24 kHz audio at 12.5 Hz."""
+    from transformers import MimiConfig
+
+    return MimiConfig(
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        head_dim=16,
+        intermediate_size=128,
+        num_filters=8,
+        codebook_dim=32,
+        vector_quantization_hidden_dimension=32,
+        num_quantizers=CODEBOOKS,
+        codebook_size=2048,
+        upsample_groups=64,
+    )
+
+
 def build_tiny_csm(directory: Path) -> Path:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -20,7 +40,6 @@ def build_tiny_csm(directory: Path) -> Path:
         CsmForConditionalGeneration,
         CsmProcessor,
         EncodecFeatureExtractor,
-        MimiConfig,
         PreTrainedTokenizerFast,
     )
 
@@ -43,20 +62,7 @@ def build_tiny_csm(directory: Path) -> Path:
         pad_token="<|pad|>",
     )
     ids = {token: text_tokenizer.convert_tokens_to_ids(token) for token in SPECIAL}
-    codec = MimiConfig(
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        head_dim=16,
-        intermediate_size=128,
-        num_filters=8,
-        codebook_dim=32,
-        vector_quantization_hidden_dimension=32,
-        num_quantizers=CODEBOOKS,
-        codebook_size=2048,
-        upsample_groups=64,
-    )
+    codec = tiny_mimi_config()
     config = CsmConfig(
         num_codebooks=CODEBOOKS,
         text_vocab_size=len(text_tokenizer),

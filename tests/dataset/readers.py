@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from tests.tiny_csm import tiny_mimi_config
+
 
 def read_moshi(split_dir: Path) -> list[dict[str, object]]:
     """moshi-finetune's rules: JSONL of {path, duration}; stereo 24 kHz WAV; beside it a JSON
@@ -95,21 +97,7 @@ def read_hf(data_dir: Path):  # type: ignore[no-untyped-def]
 
 def tiny_mimi(directory: Path) -> Path:
     """A randomly initialised Mimi from the real transformers config class."""
-    from transformers import MimiConfig, MimiModel
+    from transformers import MimiModel
 
-    config = MimiConfig(
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        head_dim=16,
-        intermediate_size=128,
-        num_filters=8,
-        codebook_dim=32,
-        vector_quantization_hidden_dimension=32,
-        num_quantizers=8,
-        codebook_size=2048,
-        upsample_groups=64,
-    )
-    MimiModel(config).save_pretrained(directory)
+    MimiModel(tiny_mimi_config()).save_pretrained(directory)
     return directory
