@@ -90,3 +90,13 @@ def test_settings_from_env_toml_and_overrides(tmp_path: Path, monkeypatch):
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "absent.toml")
     assert os.environ["LBRX_ASR__BEAM_SIZE"] == "0"
+
+
+def test_the_model_manager_shares_models_until_unloaded(settings) -> None:
+    from lbrxvoicepro.runtime import ModelManager
+
+    manager = ModelManager(settings)
+    vad = manager.vad()
+    assert manager.vad() is vad
+    manager.unload()
+    assert manager.vad() is not vad
