@@ -11,69 +11,71 @@ from lbrxvoicepro.text.normalize import normalize_for_speech
 from lbrxvoicepro.types import Utterance
 
 
-class HuggingFaceExporter:
+class _WavTableExporter:
+    """Each utterance as ``<wav_dir>/<id>.wav`` at ``sample_rate``; one table row per file."""
+
+    name = ""
+    sample_rate = 16000
+    wav_dir = "wavs"
+    table = ""
+
+    def row(self, utterance: Utterance, wav: str, duration: float) -> str:
+        raise NotImplementedError
+
+    def write(self, store: DatasetStore, splits: dict[str, list[Utterance]], out: Path) -> None:
+        for split_name, utterances in splits.items():
+            rows = []
+            for utterance in utterances:
+                audio = load_audio(store, utterance, self.sample_rate)
+                wav = (
+                    f"{self.wav_dir}/{utterance.id}.wav" if self.wav_dir else f"{utterance.id}.wav"
+                )
+                encode(audio, out / split_name / wav)
+                rows.append(self.row(utterance, wav, round(audio.duration, 4)))
+            write_text(out / split_name / self.table, "".join(rows))
+
+
+class HuggingFaceExporter(_WavTableExporter):
     """``datasets.load_dataset("audiofolder", data_dir=out)``: one folder per split with
     ``metadata.jsonl`` (file_name, transcription, speaker_id, language, duration)."""
 
     name = "hf"
-    sample_rate = 16000
+    wav_dir = ""
+    table = "metadata.jsonl"
 
-    def write(self, store: DatasetStore, splits: dict[str, list[Utterance]], out: Path) -> None:
-        for split_name, utterances in splits.items():
-            rows = []
-            for utterance in utterances:
-                audio = load_audio(store, utterance, self.sample_rate)
-                encode(audio, out / split_name / f"{utterance.id}.wav")
-                rows.append(
-                    {
-                        "file_name": f"{utterance.id}.wav",
-                        "transcription": utterance.text,
-                        "speaker_id": utterance.speaker_id,
-                        "language": utterance.language,
-                        "duration": round(audio.duration, 4),
-                    }
-                )
-            write_text(out / split_name / "metadata.jsonl", json_lines(rows))
+    def row(self, utterance: Utterance, wav: str, duration: float) -> str:
+        return json_lines(
+            [
+                {
+                    "file_name": wav,
+                    "transcription": utterance.text,
+                    "speaker_id": utterance.speaker_id,
+                    "language": utterance.language,
+                    "duration": duration,
+                }
+            ]
+        )
 
 
-class LJSpeechExporter:
+class LJSpeechExporter(_WavTableExporter):
     """``wavs/<id>.wav`` at 22.05 kHz and ``metadata.csv`` of ``id|text|normalized``."""
 
     name = "ljspeech"
     sample_rate = 22050
+    table = "metadata.csv"
 
-    def write(self, store: DatasetStore, splits: dict[str, list[Utterance]], out: Path) -> None:
-        for split_name, utterances in splits.items():
-            lines = []
-            for utterance in utterances:
-                encode(
-                    load_audio(store, utterance, self.sample_rate),
-                    out / split_name / "wavs" / f"{utterance.id}.wav",
-                )
-                text = " ".join(utterance.text.replace("|", " ").split())
-                normalized = normalize_for_speech(text, utterance.language).replace("|", " ")
-                lines.append(f"{utterance.id}|{text}|{normalized}\n")
-            write_text(out / split_name / "metadata.csv", "".join(lines))
+    def row(self, utterance: Utterance, wav: str, duration: float) -> str:
+        text = " ".join(utterance.text.replace("|", " ").split())
+        normalized = normalize_for_speech(text, utterance.language).replace("|", " ")
+        return f"{utterance.id}|{text}|{normalized}\n"
 
 
-class NemoExporter:
-    """``manifest.json``: one JSON object per line, {audio_filepath, duration, text}."""
+class NemoExporter(_WavTableExporter):
+    """``manifest.json``: one JSON object per line, {audio_filepath, duration, text}, with paths
+    relative to the manifest."""
 
     name = "nemo"
-    sample_rate = 16000
+    table = "manifest.json"
 
-    def write(self, store: DatasetStore, splits: dict[str, list[Utterance]], out: Path) -> None:
-        for split_name, utterances in splits.items():
-            rows = []
-            for utterance in utterances:
-                audio = load_audio(store, utterance, self.sample_rate)
-                relative = f"wavs/{utterance.id}.wav"
-                encode(audio, out / split_name / relative)
-                rows.append(
-                    {
-                        "audio_filepath": relative,
-                        "duration": round(audio.duration, 4),
-                        "text": utterance.text,
-                    }
-                )
-            write_text(out / split_name / "manifest.json", json_lines(rows))
+    def row(self, utterance: Utterance, wav: str, duration: float) -> str:
+        return json_lines([{"audio_filepath": wav, "duration": duration, "text": utterance.text}])
