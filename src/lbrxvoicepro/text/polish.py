@@ -151,7 +151,7 @@ def _time(match: re.Match[str]) -> str:
 
 def _money(match: re.Match[str]) -> str:
     symbol = match["pre"] or match["post"]
-    amount = match["amount"].replace(" ", "")
+    amount = (match["amount"] or match["amount2"]).replace(" ", "")
     whole, _, fraction = amount.replace(".", ",").partition(",")
     forms = CURRENCIES[symbol]
     spoken = f"{cardinal(int(whole))} {plural_form(int(whole), *forms[:3])}"
@@ -226,7 +226,7 @@ RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
             rf"(?:(?P<pre>[$€])\s?(?P<amount>{NUMBER})|(?P<amount2>{NUMBER})\s?"
             rf"(?P<post>{_CURRENCY_KEYS})(?:\s(?P<sub>\d{{1,2}})\s?gr\.?)?){_WORD_END}"
         ),
-        lambda m: _money(_MoneyMatch(m)),  # type: ignore[arg-type]
+        _money,
     ),
     (re.compile(rf"(?P<number>{NUMBER})\s?%"), _percent),
     (
@@ -241,18 +241,6 @@ RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"(?<![\w])[-−]?\d+(?:[.,]\d+)?"), _number),
     (re.compile(rf"(?<![\w.])(?:{_ABBREVIATION_KEYS})(?![\w])", re.IGNORECASE), _abbreviation),
 ]
-
-
-class _MoneyMatch:
-    """Both money patterns (symbol first or last) seen through one set of group names."""
-
-    def __init__(self, match: re.Match[str]) -> None:
-        self._match = match
-
-    def __getitem__(self, name: str) -> str | None:
-        if name == "amount":
-            return self._match["amount"] or self._match["amount2"]
-        return self._match[name]
 
 
 def normalize_polish(text: str) -> str:
