@@ -111,6 +111,59 @@ class DatasetSettings(BaseModel):
     )
 
 
+class KbSettings(BaseModel):
+    """Knowledge bases: where they live, how documents are cut and how retrieval ranks."""
+
+    data_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("lbrxvoicepro") / "kb",
+        description="one SQLite file per knowledge base",
+    )
+    default: str = Field("default", description="the knowledge base used when none is named")
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    postgres_url: str = Field("", description="libpq URI for store = 'postgres'")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2", description="catalog name or a sentence-transformers directory"
+    )
+    embedding_precision: Literal["int8", "fp32"] = Field(
+        "int8", description="int8 is ~2x faster on CPU at almost the same ranking"
+    )
+    language: str = Field("polish", description="Snowball stemmer for BM25 terms")
+    chunk_chars: int = Field(600, ge=100, description="longest chunk, in characters")
+    overlap_chars: int = Field(150, ge=0, description="sentences repeated from the last chunk")
+    max_file_mb: float = Field(25.0, gt=0, description="larger files are skipped, with a reason")
+    top_k: int = Field(5, ge=1)
+    candidates: int = Field(50, ge=1, description="taken from each ranking before fusion")
+    rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
+    batch_window_ms: float = Field(
+        2.0, ge=0, description="concurrent queries wait this long to share one embedding batch"
+    )
+    max_batch: int = Field(64, ge=1)
+
+
+class LlmSettings(BaseModel):
+    """The language model that answers."""
+
+    backend: Literal["llama-cpp", "openai"] = Field(
+        "llama-cpp", description="embedded llama.cpp, or any OpenAI-compatible server"
+    )
+    model: str = Field(
+        "gemma-3-270m", description="catalog name or .gguf path (llama-cpp); model id (openai)"
+    )
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server")
+    api_key: str = Field("not-needed", description="sent as the bearer token to the server")
+    context_tokens: int = Field(4096, ge=256, description="the model's context window")
+    max_tokens: int = Field(256, ge=1, description="longest answer")
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    threads: int = Field(0, ge=0, description="llama.cpp threads; 0 uses every core")
+    timeout_s: float = Field(120.0, gt=0, description="HTTP timeout for the server backend")
+    system_prompt: str = Field(
+        "Jesteś pomocnym asystentem. Odpowiadaj krótko, po polsku, wyłącznie na podstawie "
+        "podanych fragmentów, i po każdym fakcie podawaj numer źródła w nawiasach, np. [1]. "
+        "Jeśli fragmenty nie zawierają odpowiedzi, powiedz, że nie wiesz.",
+        description="Polish by default",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LBRX_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -124,6 +177,8 @@ class Settings(BaseSettings):
     vad: VadSettings = Field(default_factory=VadSettings)
     tts: TtsSettings = Field(default_factory=TtsSettings)
     dataset: DatasetSettings = Field(default_factory=DatasetSettings)
+    kb: KbSettings = Field(default_factory=KbSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod
     def settings_customise_sources(

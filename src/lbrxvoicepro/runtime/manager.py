@@ -13,6 +13,9 @@ from lbrxvoicepro.models import ModelCatalog
 
 if TYPE_CHECKING:
     from lbrxvoicepro.asr import Transcriber
+    from lbrxvoicepro.kb import KnowledgeBase
+    from lbrxvoicepro.kb.embeddings import Embedder
+    from lbrxvoicepro.llm import ChatModel
     from lbrxvoicepro.tts import SentenceSynthesizer
     from lbrxvoicepro.vad import SileroVAD
 
@@ -24,7 +27,7 @@ class ModelManager:
         self.settings = settings
         self.catalog = ModelCatalog(settings.cache_dir)
         self._loaded: dict[tuple[Any, ...], Any] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def whisper(self, name: str, device: str, compute_type: str, cpu_threads: int) -> Any:
         """A faster-whisper ``WhisperModel``; the same object for the same arguments."""
@@ -71,6 +74,47 @@ class ModelManager:
 
         voice = voice or self.settings.tts.voice
         return self._get(("tts", voice), lambda: create_synthesizer(voice))
+
+    def embedder(self) -> Embedder:
+        """The knowledge-base embedding model (exported to ONNX once, then cached)."""
+        from lbrxvoicepro.kb.embeddings import OnnxEmbedder
+
+        kb = self.settings.kb
+        return self._get(
+            ("embedder", kb.embedding_model, kb.embedding_precision),
+            lambda: OnnxEmbedder(
+                self.catalog.resolve(kb.embedding_model, "embedding"),
+                self.settings.cache_dir,
+                kb.embedding_precision,
+            ),
+        )
+
+    def knowledge_base(self, name: str | None = None) -> KnowledgeBase:
+        """A knowledge base by name (default: ``kb.default``), opened once and shared."""
+        from lbrxvoicepro.kb.base import KnowledgeBase, open_store
+
+        kb = self.settings.kb
+        name = name or kb.default
+        return self._get(
+            ("kb", name),
+            lambda: KnowledgeBase(name, open_store(name, kb), self.embedder(), kb),
+        )
+
+    def chat_model(self) -> ChatModel:
+        """The configured language model: embedded llama.cpp or an OpenAI-compatible server."""
+        llm = self.settings.llm
+
+        def load() -> ChatModel:
+            if llm.backend == "openai":
+                from lbrxvoicepro.llm.openai_http import OpenAIChatModel
+
+                return OpenAIChatModel(llm)
+            from lbrxvoicepro.llm.llama import LlamaCppChatModel
+
+            path = self.catalog.resolve(llm.model, "llm")
+            return LlamaCppChatModel(path, llm.context_tokens, llm.threads)
+
+        return self._get(("llm", llm.backend, llm.model, llm.base_url), load)
 
     def unload(self) -> None:
         with self._lock:

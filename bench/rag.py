@@ -1,0 +1,166 @@
+"""Retrieval benchmark: latency, sustained queries per second and recall@5 against ChromaDB.
+
+Corpus: ``bench/rag_corpus.py`` (10,000 generated Polish and English passages, one labelled
+query per passage). lbrxvoicepro: a knowledge base built with ``KnowledgeBase.add`` (SQLite
+store, BM25 + all-MiniLM-L6-v2 int8 ONNX, reciprocal rank fusion), queried through the
+micro-batching ``QueryBatcher``. Baseline, same run, same corpus: ChromaDB (the store the
+original prototype used) with the same embedding model through sentence-transformers. Query
+embedding is included in every latency.
+
+Sustained load is open-loop: queries are submitted at a fixed rate (``--rate``, default 1000/s)
+whatever the answers' speed, and each latency runs from its scheduled send time.
+
+    .venv/bin/python bench/rag.py [--size 10000] [--rate 1000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from rag_corpus import generate
+
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.kb.retriever import QueryBatcher
+from lbrxvoicepro.runtime import ModelManager
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    array = np.array(values) * 1000
+    return float(np.percentile(array, 50)), float(np.percentile(array, 99))
+
+
+def open_loop(submit, queries: list[str], rate: float, seconds: float) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
+    """Send at ``rate`` per second for ``seconds``; latency from each scheduled send time."""
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    start = time.perf_counter() + 0.05
+
+    def finished(scheduled: float):  # type: ignore[no-untyped-def]
+        def record(_future) -> None:  # type: ignore[no-untyped-def]
+            with lock:
+                latencies.append(time.perf_counter() - scheduled)
+                if len(latencies) == total:
+                    done.set()
+
+        return record
+
+    for index in range(total):
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        submit(queries[index % len(queries)]).add_done_callback(finished(scheduled))
+    done.wait()
+    return latencies, total / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument(
+        "--rates", default="250,500,1000", help="offered loads to measure, queries per second"
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--recall-queries", type=int, default=2000)
+    parser.add_argument("--skip-chroma", action="store_true", help="measure lbrxvoicepro only")
+    args = parser.parse_args()
+
+    corpus = generate(args.size)
+    work = Path(tempfile.mkdtemp(prefix="lbrx-rag-"))
+    settings = Settings(cache_dir=Path(".cache"), kb={"data_dir": work / "kb"})  # type: ignore[arg-type]
+    models = ModelManager(settings)
+    kb = models.knowledge_base("bench")
+    source = work / "corpus.txt"
+    source.write_text("\n\n".join(corpus.passages), encoding="utf-8")
+    started = time.perf_counter()
+    report = kb.add([source])
+    chunks = report.added[0][1]
+    print(f"lbrx: {chunks} chunks indexed in {time.perf_counter() - started:.1f} s")
+    texts = {text: i for i, text in enumerate(corpus.passages)}
+
+    import chromadb
+    from sentence_transformers import SentenceTransformer
+
+    encoder = SentenceTransformer(str(models.catalog.resolve("all-MiniLM-L6-v2", "embedding")))
+    client = chromadb.PersistentClient(path=str(work / "chroma"))
+    collection = client.create_collection("bench", metadata={"hnsw:space": "cosine"})
+    started = time.perf_counter()
+    vectors = encoder.encode(corpus.passages, batch_size=64)
+    for at in range(0, len(corpus.passages), 4000):
+        collection.add(
+            ids=[str(i) for i in range(at, min(at + 4000, len(corpus.passages)))],
+            documents=corpus.passages[at : at + 4000],
+            embeddings=vectors[at : at + 4000],
+        )
+    print(f"chroma: {collection.count()} chunks indexed in {time.perf_counter() - started:.1f} s")
+
+    def chroma_search(query: str) -> list[int]:
+        found = collection.query(query_embeddings=encoder.encode([query]), n_results=5)
+        return [int(i) for i in found["ids"][0]]
+
+    sample = corpus.queries[: args.recall_queries]
+    lbrx_hits = kb.retriever.search_many([q for q, _ in sample], 5)
+    lbrx_recall = statistics.mean(
+        any(texts.get(hit.chunk.text) == answer for hit in hits)
+        for hits, (_, answer) in zip(lbrx_hits, sample, strict=True)
+    )
+    chroma_recall = statistics.mean(answer in chroma_search(q) for q, answer in sample)
+
+    queries = [q for q, _ in corpus.queries]
+    single_lbrx, single_chroma = [], []
+    for query in queries[:500]:
+        t = time.perf_counter()
+        kb.search(query, 5)
+        single_lbrx.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        chroma_search(query)
+        single_chroma.append(time.perf_counter() - t)
+
+    loaded = {}
+    for rate in [float(r) for r in args.rates.split(",")]:
+        batcher = QueryBatcher(kb.retriever, settings.kb.batch_window_ms, settings.kb.max_batch)
+        loaded[rate] = open_loop(batcher.submit, queries, rate, args.seconds)
+        batcher.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        t = time.perf_counter()
+        count = min(len(queries), 2000)
+        list(pool.map(chroma_search, queries[:count]))
+        chroma_qps = count / (time.perf_counter() - t)
+
+    s50, s99 = percentiles(single_lbrx)
+    c50, c99 = percentiles(single_chroma)
+    print(f"recall@5 ({len(sample)} queries): lbrx {lbrx_recall:.3f}  chroma {chroma_recall:.3f}")
+    print(f"single query p50/p99 ms: lbrx {s50:.1f}/{s99:.1f}  chroma {c50:.1f}/{c99:.1f}")
+    for rate, (latencies, qps) in loaded.items():
+        p50, p99 = percentiles(latencies)
+        print(
+            f"lbrx under {rate:.0f} q/s offered for {args.seconds:.0f} s: "
+            f"{qps:.0f} q/s served, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        )
+    best = max(qps for _, qps in loaded.values())
+    print(f"chroma, 8 threads, closed loop: {chroma_qps:.0f} q/s")
+    print(
+        f"ratios: QPS lbrx/chroma {best / chroma_qps:.1f}x, "
+        f"single p50 chroma/lbrx {c50 / s50:.2f}x, recall@5 lbrx-chroma "
+        f"{lbrx_recall - chroma_recall:+.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

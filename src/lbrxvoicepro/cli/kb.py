@@ -1,0 +1,165 @@
+"""Knowledge base commands: add, list, remove, query; and ``ask``, which answers from one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.errors import KnowledgeBaseError
+
+app = typer.Typer(
+    help="Knowledge bases: documents (txt, md, html, pdf, docx) searched by meaning and words.",
+    no_args_is_help=True,
+)
+KbOption = Annotated[
+    str | None, typer.Option("--kb", help="Knowledge base name [default: kb.default, 'default'].")
+]
+
+
+def _models(settings: Settings):  # type: ignore[no-untyped-def]
+    from lbrxvoicepro.runtime import ModelManager
+
+    return ModelManager(settings)
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files, or folders searched recursively.")],
+    kb: KbOption = None,
+) -> None:
+    """Add documents; an edited file replaces its old version, an unchanged one is skipped.
+
+    Each document goes in whole or not at all. Files that cannot be used are listed with the
+    reason and the rest go on; the exit code is 1 if any failed.
+    """
+    from rich.progress import Progress
+
+    from lbrxvoicepro.kb.base import expand_paths
+
+    files, missing = expand_paths(paths)
+    knowledge_base = _models(ctx.obj).knowledge_base(kb)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("adding", total=len(files))
+        report = knowledge_base.add(files, lambda _: progress.advance(task))
+    report.failed.extend(missing)
+    for source, chunks in report.added:
+        typer.echo(f"added   {source} ({chunks} chunks)")
+    for source, reason in report.skipped:
+        typer.echo(f"skipped {source}: {reason}")
+    for source, reason in report.failed:
+        typer.echo(f"failed  {source}: {reason}", err=True)
+    typer.echo(
+        f"{knowledge_base.name}: {len(report.added)} added, {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed"
+    )
+    if report.failed:
+        sys.exit(1)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, kb: KbOption = None) -> None:
+    """Knowledge bases (without --kb), or the documents of one."""
+    from lbrxvoicepro.kb.base import knowledge_base_names
+
+    settings: Settings = ctx.obj
+    if kb is None:
+        for name in knowledge_base_names(settings.kb):
+            typer.echo(name)
+        return
+    _require(settings, kb)
+    for document in _models(settings).knowledge_base(kb).documents():
+        typer.echo(f"{document.chunks:6d} chunks  {document.source}")
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    sources: Annotated[list[str], typer.Argument(help="Documents, as `kb list --kb` shows them.")],
+    kb: KbOption = None,
+) -> None:
+    """Remove documents (and all their chunks) from a knowledge base."""
+    settings: Settings = ctx.obj
+    _require(settings, kb)
+    removed = _models(settings).knowledge_base(kb).remove(sources)
+    for source in removed:
+        typer.echo(f"removed {source}")
+    if len(removed) < len(sources):
+        typer.echo(f"{len(sources) - len(removed)} not found in the knowledge base", err=True)
+        sys.exit(1)
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="What to look for.")],
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", min=1, help="How many passages.")] = 5,
+) -> None:
+    """Ranked passages with their source and location."""
+    settings: Settings = ctx.obj
+    _require(settings, kb)
+    for rank, hit in enumerate(_models(settings).knowledge_base(kb).search(text, k), start=1):
+        typer.echo(f"{rank}. {hit.chunk.source} ({hit.chunk.location})  score {hit.score:.4f}")
+        typer.echo(f"   {hit.chunk.text}")
+
+
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The question.")],
+    kb: KbOption = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            help="'llama-cpp' (embedded, default), or the base URL of an OpenAI-compatible "
+            "server (Ollama, LM Studio, llama.cpp server, vLLM, mlx_lm.server)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="GGUF path or catalog name; model id for a server.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, help="Passages given to the model.")] = 5,
+    no_kb: Annotated[
+        bool, typer.Option("--no-kb", help="Answer without a knowledge base.")
+    ] = False,
+) -> None:
+    """Answer a question from a knowledge base, streaming, with numbered citations."""
+    from lbrxvoicepro.llm.prompt import citation_list
+    from lbrxvoicepro.llm.rag import answer
+
+    settings: Settings = ctx.obj
+    llm_settings = settings.llm.model_copy()
+    if llm is not None and llm != "llama-cpp":
+        llm_settings.backend, llm_settings.base_url = "openai", llm
+    elif llm == "llama-cpp":
+        llm_settings.backend = "llama-cpp"
+    if model is not None:
+        llm_settings.model = model
+    settings = settings.model_copy(update={"llm": llm_settings})
+    models = _models(settings)
+    knowledge_base = None
+    if not no_kb:
+        _require(settings, kb)
+        knowledge_base = models.knowledge_base(kb)
+    prompt, deltas = answer(question, models.chat_model(), llm_settings, knowledge_base, k)
+    for delta in deltas:
+        typer.echo(delta, nl=False)
+    typer.echo()
+    for line in citation_list(prompt.sources):
+        typer.echo(line)
+
+
+def _require(settings: Settings, name: str | None) -> None:
+    """A clear error for a knowledge base that does not exist (SQLite would create it)."""
+    from lbrxvoicepro.kb.base import knowledge_base_names
+
+    name = name or settings.kb.default
+    if name not in knowledge_base_names(settings.kb):
+        raise KnowledgeBaseError(
+            f"no knowledge base named {name!r}; "
+            f"create it with: lbrxvoicepro kb add FILES --kb {name}"
+        )

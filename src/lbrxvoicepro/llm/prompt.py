@@ -1,0 +1,64 @@
+"""Retrieved passages into a prompt with numbered citations, within the context window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lbrxvoicepro.kb.retriever import Hit
+from lbrxvoicepro.llm.base import ChatMessage, ChatModel
+
+
+@dataclass(frozen=True)
+class Prompt:
+    messages: list[ChatMessage]
+    sources: list[Hit]
+    """The passages given to the model, in citation order: ``[1]`` is ``sources[0]``."""
+
+
+def build_prompt(
+    model: ChatModel,
+    system: str,
+    question: str,
+    hits: Sequence[Hit],
+    history: Sequence[ChatMessage] = (),
+    answer_tokens: int = 256,
+) -> Prompt:
+    """System prompt, the best passages that fit, recent history that fits, the question.
+
+    Passages come first in the budget (they carry the answer); history fills what is left,
+    newest first.
+    """
+    budget = model.context_tokens - answer_tokens - model.count_tokens(system + question) - 32
+    sources: list[Hit] = []
+    blocks: list[str] = []
+    for hit in hits:
+        block = f"[{len(sources) + 1}] ({_cite(hit)}) {hit.chunk.text}"
+        cost = model.count_tokens(block) + 2
+        if cost > budget:
+            break
+        budget -= cost
+        sources.append(hit)
+        blocks.append(block)
+    kept: list[ChatMessage] = []
+    for message in reversed(history):
+        cost = model.count_tokens(message.content) + 4
+        if cost > budget:
+            break
+        budget -= cost
+        kept.insert(0, message)
+    context = "\n\n".join(blocks)
+    system_text = f"{system}\n\nFragmenty / Passages:\n{context}" if blocks else system
+    return Prompt(
+        [ChatMessage("system", system_text), *kept, ChatMessage("user", question)], sources
+    )
+
+
+def _cite(hit: Hit) -> str:
+    name = hit.chunk.source.rsplit("/", 1)[-1]
+    return f"{name}, {hit.chunk.location}"
+
+
+def citation_list(sources: Sequence[Hit]) -> list[str]:
+    """Lines like ``[1] guide.pdf, page 3`` for the answer's footer."""
+    return [f"[{number}] {_cite(hit)}" for number, hit in enumerate(sources, start=1)]

@@ -1,0 +1,145 @@
+"""Adding, replacing, removing and searching; a failed add changes nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lbrxvoicepro.config import KbSettings
+from lbrxvoicepro.errors import KnowledgeBaseError
+from lbrxvoicepro.kb import KnowledgeBase
+from lbrxvoicepro.kb.embeddings import Embedder
+from lbrxvoicepro.kb.store import SQLiteStore
+from tests.kb.documents import write_pdf
+
+
+class FailingEmbedder:
+    """The real embedder, failing on the call numbered ``fail_on`` (a crash mid-add)."""
+
+    def __init__(self, real: Embedder, fail_on: int) -> None:
+        self.real, self.fail_on, self.calls = real, fail_on, 0
+        self.name, self.dimensions = real.name, real.dimensions
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        if self.calls == self.fail_on:
+            raise RuntimeError("embedding failed half-way")
+        return self.real.embed(texts)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def snapshot(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return [
+            *db.execute("SELECT source, sha256 FROM documents ORDER BY source"),
+            *db.execute(
+                "SELECT id, text, location, hash, terms, embedding FROM chunks ORDER BY id"
+            ),
+        ]
+
+
+def test_add_search_and_cite(kb: KnowledgeBase, tmp_path: Path) -> None:
+    pdf = write_pdf(
+        tmp_path / "timetable.pdf", ["The first train leaves at six.", "The ferry leaves at noon."]
+    )
+    report = kb.add(
+        [pdf, write(tmp_path / "notes.txt", "Kawiarnia jest zamknięta w poniedziałki.")]
+    )
+    assert [chunks for _, chunks in report.added] == [2, 1] and not report.failed
+    hit = kb.search("When does the ferry leave?", 1)[0]
+    assert (Path(hit.chunk.source).name, hit.chunk.location) == ("timetable.pdf", "page 2")
+    assert kb.search("Kiedy kawiarnia jest zamknięta?", 1)[0].chunk.text.startswith("Kawiarnia")
+
+
+def test_bad_files_are_reported_and_the_rest_go_in(kb: KnowledgeBase, tmp_path: Path) -> None:
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7 broken")
+    (tmp_path / "empty.md").write_bytes(b"")
+    good = write(tmp_path / "good.txt", "Dobry plik o tramwajach.")
+    report = kb.add([tmp_path / "broken.pdf", tmp_path / "empty.md", good])
+    assert [Path(s).name for s, _ in report.failed] == ["broken.pdf", "empty.md"]
+    assert [Path(s).name for s, _ in report.added] == ["good.txt"]
+    assert [Path(d.source).name for d in kb.documents()] == ["good.txt"]
+
+
+def test_unchanged_duplicate_and_edited_files(kb: KnowledgeBase, tmp_path: Path) -> None:
+    first = write(tmp_path / "a.txt", "Sklep jest otwarty do osiemnastej. Parking jest płatny.")
+    kb.add([first])
+    copy = write(tmp_path / "copy.txt", first.read_text(encoding="utf-8"))
+    report = kb.add([first, copy])
+    assert [reason for _, reason in report.skipped] == [
+        "unchanged",
+        f"same content as {first.resolve()}",
+    ]
+    write(first, "Sklep jest otwarty do dwudziestej. Parking jest płatny.")
+    report = kb.add([first])
+    assert report.added == [(str(first.resolve()), 1)]
+    assert len(kb.documents()) == 1
+    assert "dwudziestej" in kb.search("do której otwarty jest sklep", 1)[0].chunk.text
+
+
+def test_passages_already_present_are_not_stored_twice(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.add([write(tmp_path / "a.txt", "Wspólny akapit o rowerach.\n\nTylko w pierwszym.")])
+    report = kb.add([write(tmp_path / "b.txt", "Wspólny akapit o rowerach.\n\nTylko w drugim.")])
+    assert report.added == [(str((tmp_path / "b.txt").resolve()), 1)]
+
+
+def test_a_failed_add_leaves_the_knowledge_base_as_it_was(
+    kb_settings: KbSettings, embedder: Embedder, tmp_path: Path
+) -> None:
+    path = kb_settings.data_dir / "atomic.sqlite"
+    kb = KnowledgeBase("atomic", SQLiteStore(path), embedder, kb_settings)
+    original = write(tmp_path / "a.txt", "Pierwsza wersja dokumentu o autobusach.")
+    kb.add([original])
+    before = snapshot(path)
+    failing = KnowledgeBase("atomic", SQLiteStore(path), FailingEmbedder(embedder, 1), kb_settings)
+    write(original, "Druga wersja dokumentu o autobusach, zupełnie inna.")
+    with pytest.raises(RuntimeError, match="half-way"):
+        failing.add([original, write(tmp_path / "b.txt", "Nowy dokument.")])
+    assert snapshot(path) == before
+    assert "Pierwsza wersja" in kb.search("autobusy", 1)[0].chunk.text
+
+
+def test_a_store_error_mid_document_rolls_back(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.add([write(tmp_path / "a.txt", "Stary tekst o pociągach.")])
+    before = snapshot(kb.store.path)  # type: ignore[attr-defined]
+    chunks = [kb.analyzer.terms("x")]  # wrong length on purpose: chunks and vectors disagree
+    from lbrxvoicepro.kb.store import NewChunk
+
+    with pytest.raises(ValueError):
+        kb.store.put_document(
+            str((tmp_path / "a.txt").resolve()),
+            "new",
+            [NewChunk("nowy", "line 1", "h1", chunks[0]), NewChunk("dwa", "line 2", "h2", [])],
+            np.zeros((1, kb.embedder.dimensions), dtype=np.float32),
+        )
+    assert snapshot(kb.store.path) == before  # type: ignore[attr-defined]
+
+
+def test_remove_by_listed_source_or_by_path(kb: KnowledgeBase, tmp_path: Path) -> None:
+    a = write(tmp_path / "a.txt", "Tekst o jeziorach.")
+    b = write(tmp_path / "b.txt", "Tekst o górach.")
+    kb.add([a, b])
+    assert kb.remove([str(a.resolve()), str(b), "missing.txt"]) == [
+        str(a.resolve()),
+        str(b.resolve()),
+    ]
+    assert kb.documents() == [] and kb.search("jeziora") == []
+
+
+def test_another_embedding_model_is_refused(kb: KnowledgeBase, kb_settings: KbSettings) -> None:
+    class Other:
+        name, dimensions = "other-model", 8
+
+        def embed(self, texts: Sequence[str]) -> np.ndarray:
+            return np.zeros((len(texts), 8), dtype=np.float32)
+
+    with pytest.raises(KnowledgeBaseError, match="built with embedding_model"):
+        KnowledgeBase("test", kb.store, Other(), kb_settings)
