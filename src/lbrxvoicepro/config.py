@@ -164,6 +164,28 @@ class LlmSettings(BaseModel):
     )
 
 
+class ServerSettings(BaseModel):
+    """The HTTP and WebSocket server."""
+
+    host: str = Field("127.0.0.1", description="bind address; auth is required off loopback")
+    port: int = Field(8000, ge=1, le=65535)
+    auth: bool = Field(True, description="require a JWT or an API key on every /v1 endpoint")
+    jwt_secret: str = Field("", description="HS256 key for bearer tokens (LBRX_SERVER__JWT_SECRET)")
+    jwt_issuer: str = "lbrxvoicepro"
+    jwt_audience: str = "lbrxvoicepro"
+    keys_file: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("lbrxvoicepro") / "api-keys.json",
+        description="hashed API keys and their roles",
+    )
+    redis_url: str = Field(
+        "", description="share rate limits and sessions between server processes"
+    )
+    rate_limit: str = Field("120/minute", description="per API key or token subject")
+    ip_rate_limit: str = Field("600/minute", description="per client address")
+    max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body")
+    session_ttl_s: int = Field(3600, ge=60, description="idle conversations are forgotten")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LBRX_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -179,6 +201,7 @@ class Settings(BaseSettings):
     dataset: DatasetSettings = Field(default_factory=DatasetSettings)
     kb: KbSettings = Field(default_factory=KbSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -23,7 +23,7 @@ PASSAGES = {
     "pociag": "Pociąg do Zakopanego odjeżdża z dworca głównego codziennie o siódmej rano.",
     "biblioteka": "Biblioteka uniwersytecka jest otwarta od poniedziałku do soboty do dwudziestej.",
     "lekarz": "Lekarz rodzinny przyjmuje pacjentów po wcześniejszej rejestracji telefonicznej.",
-    "rower": "Rower miejski wypożycza się w aplikacji; pierwsze dwadzieścia minut nic nie kosztuje.",
+    "rower": "Rower miejski wypożycza się w aplikacji; pierwsze dwadzieścia minut jest za darmo.",
     "podatek": "Zeznanie podatkowe za poprzedni rok trzeba złożyć do końca kwietnia.",
 }
 

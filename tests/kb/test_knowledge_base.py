@@ -14,6 +14,7 @@ from lbrxvoicepro.errors import KnowledgeBaseError
 from lbrxvoicepro.kb import KnowledgeBase
 from lbrxvoicepro.kb.embeddings import Embedder
 from lbrxvoicepro.kb.store import SQLiteStore
+from lbrxvoicepro.runtime import ModelManager
 from tests.kb.documents import write_pdf
 
 
@@ -143,3 +144,53 @@ def test_another_embedding_model_is_refused(kb: KnowledgeBase, kb_settings: KbSe
 
     with pytest.raises(KnowledgeBaseError, match="built with embedding_model"):
         KnowledgeBase("test", kb.store, Other(), kb_settings)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_batched_queries_match_single_queries(
+    precision: str, models: ModelManager, kb_settings: KbSettings, tmp_path: Path
+) -> None:
+    """fp32 ranks identically in any batch; int8 quantises activations per batch, so near-ties
+    may swap, but the best hit is the same."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lbrxvoicepro.kb import QueryBatcher
+    from lbrxvoicepro.kb.embeddings import OnnxEmbedder
+
+    embedder = OnnxEmbedder(
+        models.catalog.resolve("all-MiniLM-L6-v2", "embedding"),
+        models.settings.cache_dir,
+        precision,  # type: ignore[arg-type]
+    )
+    store = SQLiteStore(kb_settings.data_dir / f"{precision}.sqlite")
+    kb = KnowledgeBase(precision, store, embedder, kb_settings)
+    kb.add(
+        [write(tmp_path / f"{n}.txt", f"Dokument {n} mówi o mieście {n * 7}.") for n in range(30)]
+    )
+    queries = [f"miasto {n * 7}" for n in range(30)]
+    batcher = QueryBatcher(kb.retriever, window_ms=5, max_batch=8)
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            batched = list(pool.map(lambda q: batcher.search(q, 3), queries))
+    finally:
+        batcher.close()
+    single = [kb.search(q, 3) for q in queries]
+    depth = 3 if precision == "fp32" else 1
+    assert [[h.chunk.id for h in hits[:depth]] for hits in batched] == [
+        [h.chunk.id for h in hits[:depth]] for hits in single
+    ]
+
+
+def test_a_reranker_reorders_the_fused_hits(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from lbrxvoicepro.kb import HybridRetriever
+
+    kb.add(
+        [write(tmp_path / "a.txt", "Krótki tekst.\n\nDłuższy tekst o czymś innym, ale też tekst.")]
+    )
+    longest_first = HybridRetriever(
+        kb.store,
+        kb.embedder,
+        kb.analyzer,
+        reranker=lambda query, hits: sorted(hits, key=lambda h: -len(h.chunk.text)),
+    )
+    assert longest_first.search("tekst", 1)[0].chunk.text.startswith("Dłuższy")

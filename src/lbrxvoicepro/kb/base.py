@@ -22,7 +22,7 @@ from lbrxvoicepro.kb.embeddings import Embedder
 from lbrxvoicepro.kb.retriever import Hit, HybridRetriever, Reranker
 from lbrxvoicepro.kb.store import DocumentInfo, KnowledgeStore, NewChunk, SQLiteStore
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -140,7 +140,7 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str
 
 
 def open_store(name: str, settings: KbSettings) -> KnowledgeStore:
-    if not _NAME.match(name):
+    if not NAME_PATTERN.match(name):
         raise KnowledgeBaseError(
             f"{name!r}: a knowledge base name is letters, digits, '_', '.', '-' (up to 64)"
         )

@@ -28,6 +28,12 @@ class LlamaCppChatModel:
             )
         except (ValueError, RuntimeError) as error:
             raise ModelLoadError(f"{model_path}: llama.cpp cannot load it: {error}") from error
+        metadata = self._llama.metadata
+        if "tokenizer.chat_template" not in metadata and metadata.get(
+            "general.architecture", ""
+        ).startswith("gemma"):
+            # A base Gemma GGUF carries no chat template; llama.cpp would fall back to Llama 2's.
+            self._llama.chat_format = "gemma"
         self._context_tokens = context_tokens
         self._lock = threading.Lock()  # one llama.cpp context generates one answer at a time
 

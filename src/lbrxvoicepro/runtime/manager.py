@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lbrxvoicepro.config import AsrSettings, Settings
-from lbrxvoicepro.errors import ModelLoadError
+from lbrxvoicepro.errors import BackendNotInstalled, ModelLoadError
 from lbrxvoicepro.models import ModelCatalog
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class ModelManager:
 
     def embedder(self) -> Embedder:
         """The knowledge-base embedding model (exported to ONNX once, then cached)."""
+        _require_extra("tokenizers", "knowledge base", "kb")
         from lbrxvoicepro.kb.embeddings import OnnxEmbedder
 
         kb = self.settings.kb
@@ -91,6 +93,8 @@ class ModelManager:
 
     def knowledge_base(self, name: str | None = None) -> KnowledgeBase:
         """A knowledge base by name (default: ``kb.default``), opened once and shared."""
+        for module in ("snowballstemmer", "bm25s", "scipy"):
+            _require_extra(module, "knowledge base", "kb")
         from lbrxvoicepro.kb.base import KnowledgeBase, open_store
 
         kb = self.settings.kb
@@ -105,6 +109,7 @@ class ModelManager:
         llm = self.settings.llm
 
         def load() -> ChatModel:
+            _require_extra("openai", llm.backend, "llm")
             if llm.backend == "openai":
                 from lbrxvoicepro.llm.openai_http import OpenAIChatModel
 
@@ -125,3 +130,8 @@ class ModelManager:
             if key not in self._loaded:
                 self._loaded[key] = load()
             return self._loaded[key]  # type: ignore[no-any-return]
+
+
+def _require_extra(module: str, backend: str, extra: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise BackendNotInstalled.extra(backend, extra)

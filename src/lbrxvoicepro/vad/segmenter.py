@@ -139,6 +139,12 @@ class StreamSegmenter:
         """Seconds of audio received so far."""
         return self._received / SAMPLE_RATE
 
+    def pending(self) -> Audio | None:
+        """The utterance in progress so far (for partial transcripts), or None in silence."""
+        if not self._segmenter.in_speech:
+            return None
+        return Audio(self._buffer.copy(), SAMPLE_RATE)
+
     def feed(self, samples: np.ndarray) -> list[SpeechChunk]:
         samples = np.asarray(samples, dtype=np.float32)
         self._buffer = np.concatenate([self._buffer, samples])

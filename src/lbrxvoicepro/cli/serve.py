@@ -1,0 +1,77 @@
+"""``serve`` and the ``auth`` commands (API keys, tokens)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.errors import ConfigError
+
+auth_app = typer.Typer(help="API keys and JWT bearer tokens for the server.", no_args_is_help=True)
+RoleOption = Annotated[
+    str,
+    typer.Option(help="user (transcribe, speak, chat, query), collector (datasets), admin (all)."),
+]
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address [default: server.host].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: server.port, 8000].")] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="No credentials needed (only on a loopback address).")
+    ] = False,
+) -> None:
+    """Run the OpenAI-compatible REST and WebSocket server (docs/server.md)."""
+    import uvicorn
+
+    from lbrxvoicepro.server import create_app
+    from lbrxvoicepro.server.deps import is_loopback
+
+    settings: Settings = ctx.obj
+    server = settings.server.model_copy(
+        update={
+            "host": host or settings.server.host,
+            "port": port or settings.server.port,
+            "auth": settings.server.auth and not no_auth,
+        }
+    )
+    if not server.auth and not is_loopback(server.host):
+        raise ConfigError(
+            f"refusing to serve on {server.host} without auth: bind to 127.0.0.1, or keep auth on"
+        )
+    app = create_app(settings.model_copy(update={"server": server}))
+    uvicorn.run(app, host=server.host, port=server.port, log_level="info", ws_max_size=2**20)
+
+
+@auth_app.command("create-key")
+def create_key(
+    ctx: typer.Context,
+    role: RoleOption = "user",
+    name: Annotated[str, typer.Option(help="A note on who holds the key.")] = "",
+) -> None:
+    """Create an API key (printed once; only its hash is stored in server.keys_file)."""
+    from lbrxvoicepro.server.auth import ROLES, KeyStore
+
+    if role not in ROLES:
+        raise ConfigError(f"unknown role {role!r}; choose {', '.join(ROLES)}")
+    settings: Settings = ctx.obj
+    typer.echo(KeyStore(settings.server.keys_file).create(role, name))  # type: ignore[arg-type]
+
+
+@auth_app.command("issue-token")
+def issue(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Argument(help="Who the token is for.")],
+    role: RoleOption = "user",
+    ttl: Annotated[int, typer.Option(min=60, help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Issue a signed JWT (HS256 with server.jwt_secret, issuer and audience checked)."""
+    from lbrxvoicepro.server.auth import ROLES, issue_token
+
+    if role not in ROLES:
+        raise ConfigError(f"unknown role {role!r}; choose {', '.join(ROLES)}")
+    settings: Settings = ctx.obj
+    typer.echo(issue_token(settings.server, subject, role, ttl))  # type: ignore[arg-type]

@@ -1,0 +1,75 @@
+"""Shared server state and the dependencies every endpoint uses (auth, rate limits)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request, WebSocket
+
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.pipeline import VoicePipeline
+from lbrxvoicepro.runtime import ModelManager
+from lbrxvoicepro.server.auth import AuthError, Forbidden, KeyStore, Principal, Role, verify_token
+from lbrxvoicepro.server.limits import RateLimiter
+from lbrxvoicepro.server.sessions import SessionStore
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    models: ModelManager
+    pipeline: VoicePipeline
+    keys: KeyStore
+    limiter: RateLimiter
+    sessions: SessionStore
+
+
+def state_of(connection: Request | WebSocket) -> ServerState:
+    return connection.app.state.lbrx  # type: ignore[no-any-return]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def authenticate(state: ServerState, connection: Request | WebSocket) -> Principal:
+    """The caller, from ``Authorization: Bearer``, ``X-API-Key`` or (WebSocket) ``?token=``."""
+    if not state.settings.server.auth:
+        return Principal("anonymous", "admin", "anonymous")
+    header = connection.headers.get("authorization", "")
+    credential = connection.headers.get("x-api-key") or (
+        header[7:].strip() if header.lower().startswith("bearer ") else ""
+    )
+    if not credential and isinstance(connection, WebSocket):
+        credential = connection.query_params.get("token", "")
+    if not credential:
+        raise AuthError("missing credentials: send 'Authorization: Bearer TOKEN' or 'X-API-Key'")
+    if credential.startswith("lbrx_"):
+        return state.keys.verify(credential)
+    return verify_token(state.settings.server, credential)
+
+
+def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """Dependency: rate-limit the address, authenticate, check the role, rate-limit the caller."""
+
+    async def dependency(request: Request) -> Principal:
+        return check(state_of(request), request, role)
+
+    return dependency
+
+
+def check(state: ServerState, connection: Request | WebSocket, role: Role) -> Principal:
+    address = connection.client.host if connection.client else "unknown"
+    state.limiter.check_address(address)
+    principal = authenticate(state, connection)
+    if not principal.allows(role):
+        raise Forbidden(f"this needs the {role!r} role; the caller has {principal.role!r}")
+    state.limiter.check_caller(principal.subject)
+    return principal

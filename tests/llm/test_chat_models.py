@@ -1,0 +1,101 @@
+"""Both LLM backends stream real tokens; the prompt builder respects the context window."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lbrxvoicepro.config import LlmSettings
+from lbrxvoicepro.errors import LLMError
+from lbrxvoicepro.kb.retriever import Hit
+from lbrxvoicepro.kb.store import StoredChunk
+from lbrxvoicepro.llm import ChatMessage, astream
+from lbrxvoicepro.llm.llama import LlamaCppChatModel
+from lbrxvoicepro.llm.openai_http import OpenAIChatModel
+from lbrxvoicepro.llm.prompt import build_prompt, citation_list
+from lbrxvoicepro.runtime import ModelManager
+from tests.e2e.test_cli import CLI
+
+QUESTION = [ChatMessage("user", "Wymień trzy kolory.")]
+
+
+def test_embedded_llama_cpp_streams(models: ModelManager) -> None:
+    model = models.chat_model()
+    assert isinstance(model, LlamaCppChatModel)
+    deltas = list(model.stream(QUESTION, max_tokens=12, temperature=0.0))
+    assert len(deltas) >= 3 and "".join(deltas).strip()
+
+
+async def test_embedded_llama_cpp_streams_off_the_event_loop(models: ModelManager) -> None:
+    deltas = [d async for d in astream(models.chat_model(), QUESTION, 8, 0.0)]
+    assert len(deltas) >= 2
+
+
+def test_openai_compatible_server_streams(llm_server: str) -> None:
+    model = OpenAIChatModel(LlmSettings(backend="openai", base_url=llm_server, model="gemma"))
+    deltas = list(model.stream(QUESTION, max_tokens=12, temperature=0.0))
+    assert len(deltas) >= 3 and "".join(deltas).strip()
+
+
+def test_an_unreachable_server_is_a_clear_error() -> None:
+    settings = LlmSettings(backend="openai", base_url="http://127.0.0.1:9/v1", timeout_s=2)
+    with pytest.raises(LLMError, match=r"cannot reach the LLM server at http://127\.0\.0\.1:9/v1"):
+        list(OpenAIChatModel(settings).stream(QUESTION, 5, 0.0))
+
+
+def hit(number: int, words: int) -> Hit:
+    text = " ".join(["słowo"] * words)
+    return Hit(StoredChunk(number, f"/docs/doc{number}.pdf", f"page {number}", text), 0.1, 1, 1)
+
+
+def test_prompt_keeps_the_best_passages_that_fit(models: ModelManager) -> None:
+    model = models.chat_model()
+    hits = [hit(n, 400) for n in range(1, 20)]
+    history = [ChatMessage("user", "wcześniej"), ChatMessage("assistant", "odpowiedź")]
+    prompt = build_prompt(model, "System.", "Pytanie?", hits, history, answer_tokens=256)
+    used = sum(model.count_tokens(m.content) for m in prompt.messages)
+    assert 1 <= len(prompt.sources) < len(hits)
+    assert prompt.sources == hits[: len(prompt.sources)]
+    assert used + 256 <= model.context_tokens
+    assert prompt.messages[0].content.count("[1] (doc1.pdf, page 1)") == 1
+    assert prompt.messages[-1] == ChatMessage("user", "Pytanie?")
+    assert citation_list(prompt.sources[:2]) == ["[1] doc1.pdf, page 1", "[2] doc2.pdf, page 2"]
+
+
+def run(cache_dir: Path, kb_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LBRX_CACHE_DIR": str(cache_dir), "LBRX_KB__DATA_DIR": str(kb_dir)}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_kb_and_ask_commands(cache_dir: Path, tmp_path: Path, llm_server: str) -> None:
+    kb_dir = tmp_path / "kb"
+    document = tmp_path / "muzeum.txt"
+    document.write_text("Muzeum Narodowe jest otwarte we wtorki bezpłatnie.", encoding="utf-8")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
+    added = run(
+        cache_dir, kb_dir, "kb", "add", str(document), str(tmp_path / "broken.pdf"), "--kb", "muzea"
+    )
+    assert added.returncode == 1
+    assert f"added   {document.resolve()} (1 chunks)" in added.stdout
+    assert "broken.pdf: corrupt or unreadable PDF" in added.stderr
+    assert run(cache_dir, kb_dir, "kb", "list").stdout.split() == ["muzea"]
+    found = run(cache_dir, kb_dir, "kb", "query", "bezpłatne muzeum", "--kb", "muzea", "-k", "1")
+    assert found.stdout.startswith(f"1. {document.resolve()} (line 1)"), found.stdout
+    for llm in (["--llm", llm_server, "--model", "gemma"], []):
+        answer = run(
+            cache_dir, kb_dir, "ask", "Kiedy muzeum jest bezpłatne?", "--kb", "muzea", *llm
+        )
+        assert answer.returncode == 0, answer.stderr
+        lines = answer.stdout.rstrip().splitlines()
+        assert lines[-1] == "[1] muzeum.txt, line 1" and "".join(lines[:-1]).strip()
+    missing = run(cache_dir, kb_dir, "ask", "Pytanie?", "--kb", "nie-ma")
+    assert missing.returncode == 1
+    assert "no knowledge base named 'nie-ma'" in missing.stderr
+    removed = run(cache_dir, kb_dir, "kb", "remove", str(document), "--kb", "muzea")
+    assert (
+        removed.returncode == 0
+        and run(cache_dir, kb_dir, "kb", "list", "--kb", "muzea").stdout == ""
+    )

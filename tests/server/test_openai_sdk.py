@@ -1,0 +1,71 @@
+"""The official ``openai`` SDK, pointed at the server, works unchanged."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+from fastapi.testclient import TestClient
+
+from lbrxvoicepro.audio import decode
+from lbrxvoicepro.pipeline import VoicePipeline
+from lbrxvoicepro.text import wer
+from tests.conftest import reference
+from tests.server.conftest import clip
+
+
+@pytest.fixture
+def sdk(client: TestClient, api_keys: dict[str, str]) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url="http://testserver/v1", api_key=api_keys["user"], http_client=client
+    )
+
+
+def test_transcribes_a_file(sdk: openai.OpenAI) -> None:
+    path = clip("bigos_azon_spont_1.wav")
+    with open(path, "rb") as audio:
+        result = sdk.audio.transcriptions.create(
+            model="whisper-1",
+            file=audio,
+            language="pl",
+            response_format="verbose_json",
+            timestamp_granularities=["word"],
+        )
+    assert wer(reference(path), result.text) < 0.35
+    assert result.words and all(w.start <= w.end for w in result.words)
+    assert result.language == "pl"
+
+
+@pytest.mark.parametrize("format", ["srt", "vtt", "text"])
+def test_transcription_formats(sdk: openai.OpenAI, format: str) -> None:
+    with open(clip("bigos_azon_spont_0.wav"), "rb") as audio:
+        text = sdk.audio.transcriptions.create(
+            model="whisper-1", file=audio, response_format=format
+        )
+    assert isinstance(text, str) and text.strip()
+    assert ("-->" in text) == (format != "text")
+
+
+def test_synthesizes_speech_that_transcribes_back(
+    sdk: openai.OpenAI, pipeline: VoicePipeline
+) -> None:
+    spoken = sdk.audio.speech.create(
+        model="tts-1", voice="alloy", input="Dzień dobry! Spotkanie zaczyna się jutro rano.", response_format="wav"
+    )
+    audio = decode(spoken.content)
+    assert audio.duration > 1.0
+    heard = pipeline.transcribe_sync(audio).text.lower()
+    assert "spotka" in heard and "rano" in heard, heard
+
+
+def test_streams_a_chat_completion(sdk: openai.OpenAI) -> None:
+    stream = sdk.chat.completions.create(
+        model="local", messages=[{"role": "user", "content": "Wymień trzy kolory."}], stream=True
+    )
+    deltas = [
+        c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content
+    ]
+    assert len(deltas) >= 3 and "".join(deltas).strip()
+
+
+def test_lists_models(sdk: openai.OpenAI) -> None:
+    assert [m.id for m in sdk.models.list()] == ["whisper-base", "espeak:pl", "gemma-3-270m"]
