@@ -106,3 +106,20 @@ def wait_for(url: str, timeout: float = 60) -> None:
 
 def clip(name: str) -> Path:
     return Path(__file__).parent.parent / "data" / "pl" / name
+
+
+@pytest.fixture(scope="session")
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app on a real socket (uvicorn in a thread), for WebSocket clients."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(f"http://127.0.0.1:{port}/healthz")
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -49,7 +49,10 @@ def test_synthesizes_speech_that_transcribes_back(
     sdk: openai.OpenAI, pipeline: VoicePipeline
 ) -> None:
     spoken = sdk.audio.speech.create(
-        model="tts-1", voice="alloy", input="Dzień dobry! Spotkanie zaczyna się jutro rano.", response_format="wav"
+        model="tts-1",
+        voice="alloy",
+        input="Dzień dobry! Spotkanie zaczyna się jutro rano.",
+        response_format="wav",
     )
     audio = decode(spoken.content)
     assert audio.duration > 1.0

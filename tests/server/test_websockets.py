@@ -1,0 +1,161 @@
+"""Streaming transcription and voice conversation over real WebSockets, at real-time pace."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+import numpy as np
+from fastapi import FastAPI
+from websockets.asyncio.client import ClientConnection, connect
+
+from lbrxvoicepro.audio import load
+from lbrxvoicepro.runtime import ModelManager
+from lbrxvoicepro.server.sessions import Session
+from lbrxvoicepro.text import wer
+from tests.conftest import reference
+from tests.server.conftest import clip
+
+FRAME = 1600  # 100 ms at 16 kHz
+
+
+def pcm(samples: np.ndarray) -> bytes:
+    return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+async def stream(ws: ClientConnection, samples: np.ndarray) -> None:
+    """Send ``samples`` in 100 ms frames, each when it would have been recorded."""
+    started = time.perf_counter()
+    for index, first in enumerate(range(0, len(samples), FRAME)):
+        await ws.send(pcm(samples[first : first + FRAME]))
+        await asyncio.sleep(max(0.0, started + (index + 1) * FRAME / 16000 - time.perf_counter()))
+
+
+async def test_streamed_speech_gets_the_right_final_transcript(
+    live_server: str, tokens: dict[str, str]
+) -> None:
+    path = clip("bigos_azon_spont_2.wav")
+    samples = load(path).samples
+    url = f"ws://{live_server}/v1/stream/transcribe?language=pl&token={tokens['user']}"
+    async with connect(url) as ws:
+        sender = asyncio.create_task(
+            stream(ws, np.concatenate([samples, np.zeros(16000, np.float32)]))
+        )
+        events = []
+        while not sender.done() or events[-1:] != ["end sent"]:
+            if sender.done():
+                await ws.send(json.dumps({"type": "end"}))
+                events.append("end sent")
+                break
+            try:
+                events.append(json.loads(await asyncio.wait_for(ws.recv(), 0.1)))
+            except TimeoutError:
+                continue
+        async for message in ws:
+            events.append(json.loads(message))
+    finals = [e for e in events if isinstance(e, dict) and e["type"] == "final"]
+    assert events[-1]["type"] == "done"
+    text = " ".join(f["text"] for f in finals)
+    assert wer(reference(path), text) < 0.35, text
+    words = [w for f in finals for w in f["words"]]
+    assert words and all(0 <= w["start"] <= w["end"] <= len(samples) / 16000 + 1 for w in words)
+    assert any(e["type"] == "partial" for e in events if isinstance(e, dict))
+
+
+async def test_a_bad_token_is_refused(live_server: str) -> None:
+    async with connect(f"ws://{live_server}/v1/stream/transcribe?token=nonsense") as ws:
+        await ws.wait_closed()
+    assert ws.close_code == 4401
+
+
+async def converse(
+    live_server: str, token: str, question: np.ndarray, interruption: np.ndarray | None
+) -> tuple[list[tuple[float, dict]], float | None]:
+    """Ask by voice; if ``interruption`` is given, speak it over the first answer.
+
+    Returns every event with its arrival time, and when the interruption's speech began.
+    """
+    url = f"ws://{live_server}/v1/stream/converse?language=pl&token={token}"
+    events: list[tuple[float, dict]] = []
+    speaking = asyncio.Event()
+    interrupted_at: list[float] = []
+
+    async with connect(url, max_size=None) as ws:
+
+        async def talk() -> None:
+            await stream(ws, question)
+            silence = np.zeros(FRAME, np.float32)
+            while not speaking.is_set():
+                await stream(ws, silence)
+            if interruption is not None:
+                interrupted_at.append(time.perf_counter())
+                await stream(ws, interruption)
+            for _ in range(40):
+                await stream(ws, silence)
+
+        talker = asyncio.create_task(talk())
+        try:
+            async for message in ws:
+                now = time.perf_counter()
+                if isinstance(message, bytes):
+                    events.append((now, {"type": "audio bytes", "size": len(message)}))
+                    speaking.set()
+                    continue
+                event = json.loads(message)
+                events.append((now, event))
+                if event["type"] == ("turn" if interruption is None else "barge_in"):
+                    break
+            if interruption is not None:  # anything still sent after the barge-in is caught too
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        async for message in ws:
+                            kind = "audio bytes" if isinstance(message, bytes) else "late event"
+                            events.append(
+                                (time.perf_counter(), {"type": kind, "size": len(message)})
+                            )
+        finally:
+            talker.cancel()
+    return events, interrupted_at[0] if interrupted_at else None
+
+
+def onset(samples: np.ndarray, models: ModelManager) -> float:
+    """Seconds to the first Silero window over the speech threshold."""
+    probabilities = models.vad().probabilities(samples)
+    return float(np.argmax(probabilities >= 0.5) * 512 / 16000)
+
+
+async def test_a_spoken_question_gets_a_spoken_answer(
+    live_server: str, tokens: dict[str, str]
+) -> None:
+    question = load(clip("bigos_azon_spont_0.wav")).samples
+    events, _ = await converse(live_server, tokens["user"], question, None)
+    kinds = [e["type"] for _, e in events]
+    assert kinds[0] == "session"
+    assert kinds.index("speech_started") < kinds.index("speech_stopped") < kinds.index("transcript")
+    assert "llm_delta" in kinds
+    audio = sum(e["size"] for _, e in events if e["type"] == "audio bytes")
+    assert audio > 22050 * 2 * 0.5  # over half a second of 16-bit speech
+    timings = next(e for _, e in events if e["type"] == "turn")["timings"]
+    assert {"asr_ms", "retrieval_ms", "llm_first_token_ms", "first_audio_ms"} <= set(timings)
+
+
+async def test_barge_in_stops_the_answer_and_trims_history(
+    live_server: str, tokens: dict[str, str], app: FastAPI, models: ModelManager
+) -> None:
+    question = load(clip("bigos_azon_spont_0.wav")).samples
+    interruption = load(clip("bigos_azon_spont_3.wav")).samples
+    events, interrupted_at = await converse(live_server, tokens["user"], question, interruption)
+    assert interrupted_at is not None
+    speech_onset = interrupted_at + onset(interruption, models)
+    barge = next((t, e) for t, e in events if e["type"] == "barge_in")
+    answer_audio = [t for t, e in events if e["type"] == "audio bytes"]
+    assert answer_audio and answer_audio[-1] - speech_onset <= 0.2, answer_audio[-1] - speech_onset
+    written = "".join(e["text"] for t, e in events if e["type"] == "llm_delta" and t < barge[0])
+    spoken = barge[1]["spoken"]
+    assert len(spoken) < len(written.strip())
+    session_id = next(e["id"] for _, e in events if e["type"] == "session")
+    session: Session | None = app.state.lbrx.sessions.load(session_id)
+    assert session is not None
+    assert session.history[1].role == "assistant" and session.history[1].content == spoken
