@@ -184,6 +184,10 @@ class ServerSettings(BaseModel):
     ip_rate_limit: str = Field("600/minute", description="per client address")
     max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body")
     session_ttl_s: int = Field(3600, ge=60, description="idle conversations are forgotten")
+    voices: list[str] = Field(
+        default_factory=lambda: ["espeak:pl", "espeak:en-us", "piper:en_US-joe-medium"],
+        description="voices clients may ask for (besides tts.voice); never a path from a client",
+    )
 
 
 class Settings(BaseSettings):

@@ -24,6 +24,7 @@ from lbrxvoicepro.errors import (
 from lbrxvoicepro.pipeline import VoicePipeline
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.server import audio_routes, chat_routes, converse, stream_transcribe
+from lbrxvoicepro.server.audio_routes import VoiceNotOffered
 from lbrxvoicepro.server.auth import AuthError, Forbidden, KeyStore
 from lbrxvoicepro.server.deps import ServerState, require
 from lbrxvoicepro.server.limits import RateLimited, RateLimiter
@@ -36,6 +37,7 @@ STATUS: list[tuple[type[LbrxError], int]] = [
     (AudioDecodeError, 400),
     (DocumentError, 422),
     (SynthesisError, 422),
+    (VoiceNotOffered, 422),
     (KnowledgeBaseError, 409),
     (ModelNotFound, 503),
     (ConfigError, 503),

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from lbrxvoicepro.asr.formats import render
 from lbrxvoicepro.audio import encode
-from lbrxvoicepro.errors import AudioDecodeError
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.errors import AudioDecodeError, LbrxError
 from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import require, state_of
 from lbrxvoicepro.types import Audio, Transcript
@@ -119,7 +120,7 @@ class SpeechRequest(BaseModel):
 async def speech(request: Request, body: SpeechRequest, _: User) -> StreamingResponse:
     """Speak text; the audio streams sentence by sentence (pcm: raw 16-bit mono)."""
     state = state_of(request)
-    voice = None if not body.voice or body.voice in OPENAI_VOICES else body.voice
+    voice = allowed_voice(state.settings, body.voice)
     synthesizer = await asyncio.to_thread(state.models.synthesizer, voice)
     chunks = synthesizer.astream(body.input)
     try:
@@ -139,6 +140,20 @@ async def speech(request: Request, body: SpeechRequest, _: User) -> StreamingRes
 
     headers = {"X-Sample-Rate": str(rate)}
     return StreamingResponse(audio(), media_type=MEDIA_TYPES[body.response_format], headers=headers)
+
+
+class VoiceNotOffered(LbrxError):
+    """A client asked for a voice this server does not offer (HTTP 422)."""
+
+
+def allowed_voice(settings: Settings, requested: str) -> str | None:
+    """The voice to use: the default for "" and OpenAI's names, else one from server.voices."""
+    if not requested or requested in OPENAI_VOICES or requested == settings.tts.voice:
+        return None
+    if requested not in settings.server.voices:
+        allowed = ", ".join([settings.tts.voice, *settings.server.voices])
+        raise VoiceNotOffered(f"voice {requested!r} is not offered here; choose one of {allowed}")
+    return requested
 
 
 def _pcm(samples: np.ndarray) -> bytes:

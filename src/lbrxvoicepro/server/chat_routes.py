@@ -34,7 +34,7 @@ class ChatRequest(BaseModel):
     model: str = Field("local", max_length=200)
     messages: list[Message] = Field(min_length=1, max_length=500)
     stream: bool = False
-    max_tokens: int | None = Field(None, ge=1, le=8192)
+    max_tokens: int | None = Field(None, ge=1, le=8192, description="capped at llm.max_tokens")
     temperature: float | None = Field(None, ge=0, le=2)
     kb: str | None = Field(None, max_length=64, description="answer from this knowledge base")
 
@@ -45,7 +45,7 @@ async def chat_completions(request: Request, body: ChatRequest, _: User):  # typ
     state = state_of(request)
     llm = state.settings.llm
     model = await asyncio.to_thread(state.models.chat_model)
-    max_tokens = body.max_tokens or llm.max_tokens
+    max_tokens = min(body.max_tokens or llm.max_tokens, llm.max_tokens)  # the server's cap
     temperature = llm.temperature if body.temperature is None else body.temperature
     messages = [ChatMessage(m.role, m.content) for m in body.messages]
     sources: list[str] = []

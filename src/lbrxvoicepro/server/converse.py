@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from lbrxvoicepro.errors import KnowledgeBaseError
+from lbrxvoicepro.kb.base import knowledge_base_names
 from lbrxvoicepro.llm import ChatMessage, astream
 from lbrxvoicepro.llm.prompt import build_prompt
+from lbrxvoicepro.server.audio_routes import VoiceNotOffered, allowed_voice
 from lbrxvoicepro.server.deps import ServerState, state_of
 from lbrxvoicepro.server.sessions import Session
 from lbrxvoicepro.server.stream_transcribe import pcm16_to_float
@@ -245,6 +248,13 @@ async def converse(websocket: WebSocket) -> None:
             kb=params.get("kb", ""),
             language=params.get("language", ""),
         )
+    try:
+        allowed_voice(state.settings, session.voice)
+        if session.kb and session.kb not in knowledge_base_names(state.settings.kb):
+            raise KnowledgeBaseError(f"no knowledge base named {session.kb!r}")
+    except (VoiceNotOffered, KnowledgeBaseError) as error:
+        await websocket.close(code=4422, reason=str(error)[:120])
+        return
     conversation = Conversation(websocket, state, session)
     await conversation.send({"type": "session", "id": session.id})
     await conversation.run()
