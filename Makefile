@@ -9,13 +9,15 @@ NO_DEPS_PACKAGES := silero-vad==6.2.3 useful-moonshine-onnx==20251121
 DEMO_CACHE := .cache
 DEMO_KB := LBRX_CACHE_DIR=$(DEMO_CACHE) LBRX_KB__DATA_DIR=$(DEMO_CACHE)/demo/kb
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench serve clean
 
 $(STAMP): pyproject.toml Makefile
+	command -v redis-server >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,piper,csm,kb,llm,postgres]'
+	$(PY) -m pip install --quiet -e '.[dev,piper,csm,kb,llm,postgres,server]'
 	$(PY) -m pip install --quiet --no-deps $(NO_DEPS_PACKAGES)
 	touch $(STAMP)
 
@@ -65,6 +67,10 @@ bench: install
 	$(PY) bench/asr.py
 	$(PY) bench/tts.py
 	$(PY) bench/ingest.py
+
+# Loopback only, without credentials: for trying it out (docs/server.md: keys, tokens, TLS).
+serve: install
+	$(CLI) serve --host 127.0.0.1 --port 8000 --no-auth
 
 clean:
 	rm -rf $(VENV) $(DEMO_CACHE) .pytest_cache .ruff_cache .mypy_cache

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -35,11 +37,43 @@ class ChatModel(Protocol):
 async def astream(
     model: ChatModel, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
 ) -> AsyncIterator[str]:
-    """``model.stream`` off the event loop, one delta at a time."""
-    deltas = model.stream(messages, max_tokens, temperature)
-    done = object()
-    while (delta := await asyncio.to_thread(next, deltas, done)) is not done:
-        yield delta  # type: ignore[misc]
+    """``model.stream`` in a worker thread, deltas handed to the event loop as they come.
+
+    If the consumer stops early (a barge-in cancels it), the worker stops at the next delta and
+    closes the model's stream there, so the model is free for the next answer at once.
+    """
+    loop = asyncio.get_running_loop()
+    deltas: asyncio.Queue[str | Exception | None] = asyncio.Queue()
+    stop = threading.Event()
+
+    def hand_over(item: str | Exception | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
+            loop.call_soon_threadsafe(deltas.put_nowait, item)
+
+    def produce() -> None:
+        stream = model.stream(messages, max_tokens, temperature)
+        try:
+            for delta in stream:
+                hand_over(delta)
+                if stop.is_set():
+                    break
+            hand_over(None)
+        except Exception as error:
+            hand_over(error)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    worker = loop.run_in_executor(None, produce)
+    try:
+        while (item := await deltas.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        del worker  # finishes on its own at the next delta
 
 
 def complete(

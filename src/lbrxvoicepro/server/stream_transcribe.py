@@ -1,14 +1,15 @@
 """WebSocket ``/v1/stream/transcribe``: PCM16 16 kHz mono in, partial and final transcripts out.
 
 Client → server: binary frames of little-endian 16-bit samples (any size), then the text
-message ``{"type": "end"}``. Server → client, JSON: ``partial`` (the utterance so far, about
-once a second while someone speaks), ``final`` (one per utterance, with word timings on the
-stream's clock), and ``done`` after ``end``.
+message ``{"type": "end"}``; ``?partials=0`` turns partial transcripts off. Server → client,
+JSON: ``partial`` (the utterance so far, about once a second while someone speaks), ``final``
+(one per utterance, with word timings on the stream's clock), and ``done`` after ``end``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import numpy as np
@@ -16,7 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from lbrxvoicepro.server.deps import state_of
 from lbrxvoicepro.server.ws import accept_or_refuse
-from lbrxvoicepro.types import SpeechChunk, Transcript
+from lbrxvoicepro.types import Audio, SpeechChunk, Transcript
 from lbrxvoicepro.vad.segmenter import StreamSegmenter
 
 router = APIRouter()
@@ -28,35 +29,82 @@ async def stream_transcribe(websocket: WebSocket) -> None:
     state = state_of(websocket)
     if not await accept_or_refuse(websocket, "user"):
         return
-    language = websocket.query_params.get("language") or None
-    transcriber = await asyncio.to_thread(state.models.transcriber)
-    segmenter = StreamSegmenter(await asyncio.to_thread(state.models.vad), state.settings.vad)
-    last_partial = 0.0
-    try:
+    params = websocket.query_params
+    # Partials are drafts: greedy decoding without word timings, about twice as fast.
+    draft = state.settings.asr.model_copy(update={"beam_size": 1, "word_timestamps": False})
+    stream = TranscriptionStream(
+        websocket,
+        await asyncio.to_thread(state.models.transcriber),
+        await asyncio.to_thread(state.models.transcriber, draft),
+        StreamSegmenter(await asyncio.to_thread(state.models.vad), state.settings.vad),
+        params.get("language") or None,
+        params.get("partials", "1") != "0",
+    )
+    with contextlib.suppress(WebSocketDisconnect):
+        await stream.run()
+
+
+class TranscriptionStream:
+    """Receiving (VAD only) never waits for Whisper: a worker transcribes finals first, and a
+    partial only when no final is waiting, always of the newest audio (stale ones are skipped)."""
+
+    def __init__(self, websocket, transcriber, drafter, segmenter, language, partials) -> None:  # type: ignore[no-untyped-def]
+        self.websocket = websocket
+        self.transcriber = transcriber
+        self.drafter = drafter
+        self.segmenter: StreamSegmenter = segmenter
+        self.language = language
+        self.partials = partials
+        self.finals: asyncio.Queue[SpeechChunk | None] = asyncio.Queue()
+        self.partial_audio: Audio | None = None
+        self.work = asyncio.Event()
+
+    async def run(self) -> None:
+        worker = asyncio.create_task(self.transcribe())
+        try:
+            await self.receive()
+            await worker
+            await self.websocket.send_json({"type": "done", "duration": self.segmenter.position})
+            await self.websocket.close()
+        finally:
+            worker.cancel()
+
+    async def receive(self) -> None:
+        last_partial = 0.0
         while True:
-            message = await websocket.receive()
+            message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
-                return
+                raise WebSocketDisconnect(message.get("code", 1000))
             if message.get("bytes") is not None:
-                samples = pcm16_to_float(message["bytes"])
-                chunks = await asyncio.to_thread(segmenter.feed, samples)
-                for chunk in chunks:
-                    await send_final(websocket, transcriber.transcribe, chunk, language)
-                pending = segmenter.pending()
-                if chunks or pending is None:
-                    last_partial = segmenter.position
-                elif segmenter.position - last_partial >= PARTIAL_EVERY_S:
-                    last_partial = segmenter.position
-                    partial = await asyncio.to_thread(transcriber.transcribe, pending, language)
-                    await websocket.send_json({"type": "partial", "text": partial.text})
+                for chunk in self.segmenter.feed(pcm16_to_float(message["bytes"])):
+                    self.finals.put_nowait(chunk)
+                    self.partial_audio, last_partial = None, self.segmenter.position
+                if self.segmenter.position - last_partial >= PARTIAL_EVERY_S:
+                    last_partial = self.segmenter.position
+                    self.partial_audio = self.segmenter.pending() if self.partials else None
+                self.work.set()
             elif json.loads(message.get("text") or "{}").get("type") == "end":
-                for chunk in await asyncio.to_thread(segmenter.flush):
-                    await send_final(websocket, transcriber.transcribe, chunk, language)
-                await websocket.send_json({"type": "done", "duration": segmenter.position})
-                await websocket.close()
+                for chunk in self.segmenter.flush():
+                    self.finals.put_nowait(chunk)
+                self.finals.put_nowait(None)
+                self.work.set()
                 return
-    except WebSocketDisconnect:
-        return
+
+    async def transcribe(self) -> None:
+        while True:
+            await self.work.wait()
+            self.work.clear()
+            while not self.finals.empty():
+                chunk = self.finals.get_nowait()
+                if chunk is None:
+                    return
+                await send_final(self.websocket, self.transcriber.transcribe, chunk, self.language)
+            audio, self.partial_audio = self.partial_audio, None
+            if audio is not None:
+                partial = await asyncio.to_thread(self.drafter.transcribe, audio, self.language)
+                if self.finals.empty():
+                    await self.websocket.send_json({"type": "partial", "text": partial.text})
+                self.work.set()
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:

@@ -1,0 +1,5 @@
+"""``python -m lbrxvoicepro.cli``."""
+
+from lbrxvoicepro.cli import main
+
+main()
