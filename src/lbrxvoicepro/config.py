@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -103,6 +103,10 @@ class DatasetSettings(BaseModel):
     files_per_batch: int = Field(
         8, ge=1, description="ingest: files transcribed together (each committed on its own)"
     )
+    encryption_key: SecretStr = Field(
+        SecretStr(""), description="32-byte key, base64 or hex: new datasets encrypt their audio at rest"
+    )
+    encryption_key_file: Path | None = Field(None, description="the key, from a file instead")
     segmenter: VadSettings = Field(
         default_factory=lambda: VadSettings(
             min_speech_ms=500, max_utterance_s=20.0, padding_ms=300, max_pause_ms=1000

@@ -10,7 +10,9 @@ utterance keeps its audio.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lbrxvoicepro.audio import encode
+from lbrxvoicepro.audio import decode, encode
+from lbrxvoicepro.dataset.crypto import AudioCipher
 from lbrxvoicepro.errors import LbrxError
 from lbrxvoicepro.types import Audio, Speaker, Utterance, Word
 
@@ -43,6 +46,7 @@ CREATE TABLE IF NOT EXISTS utterances (
 CREATE INDEX IF NOT EXISTS utterances_by_speaker ON utterances(speaker_id);
 """
 AUDIO_DIR = "audio"
+META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
 @dataclass
@@ -59,8 +63,11 @@ class DatasetError(LbrxError):
 
 
 class DatasetStore:
-    def __init__(self, root: Path) -> None:
+    """Catalog and audio of one dataset; with ``cipher``, audio is encrypted at rest."""
+
+    def __init__(self, root: Path, cipher: AudioCipher | None = None) -> None:
         self.root = Path(root)
+        self.cipher = cipher
         (self.root / AUDIO_DIR).mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(
             self.root / "catalog.sqlite", isolation_level=None, check_same_thread=False
@@ -70,7 +77,30 @@ class DatasetStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._db.execute(META)
+        self._check_key()
         self.reconcile()
+
+    def _check_key(self) -> None:
+        """Refuse a missing or wrong key before anything is read or written."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+        if row is not None:
+            if self.cipher is None:
+                raise DatasetError(
+                    f"{self.root} is encrypted at rest: set LBRX_DATASET__ENCRYPTION_KEY or "
+                    "dataset.encryption_key_file"
+                )
+            if row["value"] != self.cipher.fingerprint:
+                raise DatasetError(f"{self.root}: wrong encryption key for this dataset")
+        elif self.cipher is not None:
+            if self._db.execute("SELECT 1 FROM utterances LIMIT 1").fetchone():
+                raise DatasetError(
+                    f"{self.root} holds unencrypted audio; use a new dataset for encryption"
+                )
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO meta VALUES ('key_fingerprint', ?)", (self.cipher.fingerprint,)
+                )
 
     def close(self) -> None:
         self._db.close()
@@ -137,7 +167,15 @@ class DatasetStore:
         """Store audio and its catalog row; the id and audio path are assigned here."""
         identifier = uuid.uuid4().hex[:16]
         relative = f"{AUDIO_DIR}/{draft.speaker_id}/{identifier}.flac"
-        encode(audio, self.root / relative)
+        if self.cipher is None:
+            encode(audio, self.root / relative)
+        else:
+            relative += ".enc"
+            buffer = io.BytesIO()
+            encode(audio, buffer, "flac")
+            _write_atomically(
+                self.root / relative, self.cipher.encrypt(buffer.getvalue(), relative)
+            )
         utterance = dataclasses.replace(
             draft,
             id=identifier,
@@ -216,7 +254,27 @@ class DatasetStore:
         return list(table.values())
 
     def audio(self, utterance: Utterance) -> Path:
+        """Where the utterance's audio file lies (encrypted if it ends in ``.enc``)."""
         return self.root / utterance.audio_path
+
+    def read_audio(self, utterance: Utterance) -> Audio:
+        """The utterance's audio, decrypted when the dataset is encrypted."""
+        path = self.audio(utterance)
+        if not utterance.audio_path.endswith(".enc"):
+            return decode(path)
+        if self.cipher is None:
+            raise DatasetError(f"{path}: encrypted, and no key was given")
+        return decode(self.cipher.decrypt(path.read_bytes(), utterance.audio_path))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
 
 
 def _now() -> str:

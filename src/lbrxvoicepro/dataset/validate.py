@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from lbrxvoicepro.audio import decode
 from lbrxvoicepro.config import ValidationSettings
 from lbrxvoicepro.dataset.exporters.base import write_text
 from lbrxvoicepro.dataset.quality import audio_fingerprint, judge, measure
@@ -53,7 +52,7 @@ def validate(
     judged = []
     for utterance in store.utterances():
         try:
-            audio = decode(store.audio(utterance))
+            audio = store.read_audio(utterance)
         except AudioDecodeError as error:
             metrics: dict[str, float] = {}
             reasons: tuple[str, ...] = (f"unreadable audio: {error.reason}",)

@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from lbrxvoicepro.audio import decode, encode, resample
+from lbrxvoicepro.audio import encode, resample
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.types import Audio, Utterance
 
@@ -65,7 +65,7 @@ def split(
 
 
 def load_audio(store: DatasetStore, utterance: Utterance, sample_rate: int) -> Audio:
-    return resample(decode(store.audio(utterance)), sample_rate)
+    return resample(store.read_audio(utterance), sample_rate)
 
 
 def write_wav(audio: Audio | np.ndarray, path: Path, sample_rate: int | None = None) -> None:
