@@ -104,7 +104,8 @@ class DatasetSettings(BaseModel):
         8, ge=1, description="ingest: files transcribed together (each committed on its own)"
     )
     encryption_key: SecretStr = Field(
-        SecretStr(""), description="32-byte key, base64 or hex: new datasets encrypt their audio at rest"
+        SecretStr(""),
+        description="32-byte key, base64 or hex: new datasets encrypt their audio at rest",
     )
     encryption_key_file: Path | None = Field(None, description="the key, from a file instead")
     segmenter: VadSettings = Field(
@@ -188,6 +189,10 @@ class ServerSettings(BaseModel):
     ip_rate_limit: str = Field("600/minute", description="per client address")
     max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body")
     session_ttl_s: int = Field(3600, ge=60, description="idle conversations are forgotten")
+    datasets_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("lbrxvoicepro") / "datasets",
+        description="datasets made through /v1/datasets, one folder each",
+    )
     voices: list[str] = Field(
         default_factory=lambda: ["espeak:pl", "espeak:en-us", "piper:en_US-joe-medium"],
         description="voices clients may ask for (besides tts.voice); never a path from a client",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import time
@@ -12,6 +13,7 @@ import pytest
 import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.runtime import ModelManager
@@ -33,7 +35,11 @@ def server_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory
                     "keys_file": folder / "keys.json",
                     "rate_limit": "100000/minute",
                     "ip_rate_limit": "100000/minute",
+                    "datasets_dir": folder / "datasets",
                 }
+            ),
+            "dataset": settings.dataset.model_copy(
+                update={"encryption_key": SecretStr(base64.b64encode(bytes(range(32))).decode())}
             ),
             "kb": settings.kb.model_copy(update={"data_dir": folder / "kb"}),
             "llm": settings.llm.model_copy(update={"max_tokens": 24}),

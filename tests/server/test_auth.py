@@ -48,6 +48,17 @@ ENDPOINTS = [
     ("POST", "/v1/kb/{name}/query", "user", {"json": {"query": "test"}}),
     ("POST", "/v1/kb/{name}/documents", "admin", {"files": {"files": ("a.txt", b"Tekst.")}}),
     ("GET", "/metrics", "admin", {}),
+    ("GET", "/v1/datasets", "collector", {}),
+    ("POST", "/v1/datasets/{name}", "collector", {}),
+    ("GET", "/v1/datasets/{name}", "collector", {}),
+    (
+        "POST",
+        "/v1/datasets/{name}/audio",
+        "collector",
+        {"files": {"files": ("t.wav", tone_wav())}, "data": {"speaker": "s"}},
+    ),
+    ("POST", "/v1/datasets/{name}/validate", "collector", {}),
+    ("POST", "/v1/datasets/{name}/export", "collector", {"params": {"format": "ljspeech"}}),
 ]
 WEBSOCKETS = [("/v1/stream/transcribe", "user"), ("/v1/stream/converse", "user")]
 PUBLIC = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}

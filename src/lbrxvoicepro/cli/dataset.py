@@ -11,7 +11,7 @@ import numpy as np
 import typer
 
 from lbrxvoicepro.config import Settings
-from lbrxvoicepro.dataset.crypto import AudioCipher
+from lbrxvoicepro.dataset.crypto import cipher_for
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.errors import ConfigError
 from lbrxvoicepro.types import Speaker
@@ -29,16 +29,7 @@ SpeakerOption = Annotated[
 
 
 def open_store(settings: Settings, dataset: Path | None) -> DatasetStore:
-    return DatasetStore(dataset or settings.dataset.data_dir, dataset_cipher(settings))
-
-
-def dataset_cipher(settings: Settings) -> AudioCipher | None:
-    """The at-rest key from the settings (environment or key file), if one is configured."""
-    if settings.dataset.encryption_key_file is not None:
-        return AudioCipher.from_file(settings.dataset.encryption_key_file)
-    if key := settings.dataset.encryption_key.get_secret_value():
-        return AudioCipher.from_text(key, "dataset.encryption_key")
-    return None
+    return DatasetStore(dataset or settings.dataset.data_dir, cipher_for(settings.dataset))
 
 
 def ensure_speaker(store: DatasetStore, speaker: str, settings: Settings) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from lbrxvoicepro.config import DatasetSettings
 from lbrxvoicepro.errors import ConfigError, LbrxError
 
 MAGIC = b"LBRXAES1"
@@ -66,3 +67,12 @@ class AudioCipher:
             return self._aead.decrypt(nonce, blob[len(MAGIC) + 12 :], name.encode())
         except InvalidTag as error:
             raise DecryptionError(f"{name}: cannot decrypt (wrong key or damaged file)") from error
+
+
+def cipher_for(settings: DatasetSettings) -> AudioCipher | None:
+    """The at-rest key from the settings (environment or key file), if one is configured."""
+    if settings.encryption_key_file is not None:
+        return AudioCipher.from_file(settings.encryption_key_file)
+    if key := settings.encryption_key.get_secret_value():
+        return AudioCipher.from_text(key, "dataset.encryption_key")
+    return None

@@ -11,6 +11,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lbrxvoicepro.config import Settings
+from lbrxvoicepro.dataset.crypto import DecryptionError
+from lbrxvoicepro.dataset.store import DatasetError
 from lbrxvoicepro.errors import (
     AudioDecodeError,
     ConfigError,
@@ -23,7 +25,13 @@ from lbrxvoicepro.errors import (
 )
 from lbrxvoicepro.pipeline import VoicePipeline
 from lbrxvoicepro.runtime import ModelManager
-from lbrxvoicepro.server import audio_routes, chat_routes, converse, stream_transcribe
+from lbrxvoicepro.server import (
+    audio_routes,
+    chat_routes,
+    converse,
+    dataset_routes,
+    stream_transcribe,
+)
 from lbrxvoicepro.server.audio_routes import VoiceNotOffered
 from lbrxvoicepro.server.auth import AuthError, Forbidden, KeyStore
 from lbrxvoicepro.server.deps import ServerState, require
@@ -39,6 +47,8 @@ STATUS: list[tuple[type[LbrxError], int]] = [
     (SynthesisError, 422),
     (VoiceNotOffered, 422),
     (KnowledgeBaseError, 409),
+    (DatasetError, 409),
+    (DecryptionError, 409),
     (ModelNotFound, 503),
     (ConfigError, 503),
     (LLMError, 502),
@@ -64,6 +74,7 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
     for router in (
         audio_routes.router,
         chat_routes.router,
+        dataset_routes.router,
         stream_transcribe.router,
         converse.router,
     ):
