@@ -156,7 +156,10 @@ def main() -> None:
         print(f"voice to voice (end of speech → first audio byte): median {median:.0f} ms, {runs}")
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 if __name__ == "__main__":

@@ -43,7 +43,14 @@ def serve(
             f"refusing to serve on {server.host} without auth: bind to 127.0.0.1, or keep auth on"
         )
     app = create_app(settings.model_copy(update={"server": server}))
-    uvicorn.run(app, host=server.host, port=server.port, log_level="info", ws_max_size=2**20)
+    uvicorn.run(
+        app,
+        host=server.host,
+        port=server.port,
+        log_level="info",
+        ws_max_size=2**20,
+        timeout_graceful_shutdown=5,  # open conversations are closed, not waited for
+    )
 
 
 @auth_app.command("create-key")
