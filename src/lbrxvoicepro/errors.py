@@ -15,13 +15,17 @@ class ConfigError(LbrxError):
     """A setting has a value the project cannot use."""
 
 
-class AudioDecodeError(LbrxError):
-    """Input could not be read as audio; names the input and the reason."""
+class InputError(LbrxError):
+    """One input could not be used: names it and says why, so a batch job can go on."""
 
     def __init__(self, source: str, reason: str) -> None:
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+
+
+class AudioDecodeError(InputError):
+    """Input could not be read as audio."""
 
 
 class ModelNotFound(LbrxError):
@@ -49,13 +53,8 @@ class BackendNotInstalled(LbrxError):
         return cls(backend, f"pip install 'lbrxvoicepro[{extra}]'")
 
 
-class DocumentError(LbrxError):
-    """A document could not be added to a knowledge base; names the file and the reason."""
-
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
-        self.source = source
-        self.reason = reason
+class DocumentError(InputError):
+    """A document could not be added to a knowledge base."""
 
 
 class KnowledgeBaseError(LbrxError):
