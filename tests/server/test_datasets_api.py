@@ -32,7 +32,7 @@ def test_dataset_round_trip(
     assert [f["source"] for f in report["failed"]] == ["broken.wav"]
     audio = list((server_settings.server.datasets_dir / "rozmowy" / "audio").rglob("*"))
     assert audio and all(p.name.endswith(".flac.enc") for p in audio if p.is_file())
-    assert client.get("/v1/datasets", headers=headers).json() == {"datasets": ["rozmowy"]}
+    assert "rozmowy" in client.get("/v1/datasets", headers=headers).json()["datasets"]
     summary = client.get("/v1/datasets/rozmowy", headers=headers).json()
     assert summary["speakers"][0]["id"] == "anna"
     validated = client.post("/v1/datasets/rozmowy/validate", headers=headers).json()
