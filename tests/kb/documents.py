@@ -51,7 +51,8 @@ HTML = """<!doctype html><html><head><title>Przewodnik</title><style>p{color:red
 
 MARKDOWN = """# Instalacja
 
-Uruchom `make demo`, aby zobaczyć **cały** produkt.
+Uruchom `make demo`, aby zobaczyć
+**cały** produkt.
 
 ## Serwer
 

@@ -89,9 +89,18 @@ def _read_markdown(path: Path) -> list[Section]:
             in_heading = False
         elif token.type in ("inline", "fence", "code_block"):
             text = "".join(
-                child.content
+                " " if child.type in ("softbreak", "hardbreak") else child.content
                 for child in token.children or [token]
-                if child.type in ("text", "code_inline", "fence", "code_block", "inline")
+                if child.type
+                in (
+                    "text",
+                    "code_inline",
+                    "fence",
+                    "code_block",
+                    "inline",
+                    "softbreak",
+                    "hardbreak",
+                )
             )
             if in_heading:
                 heading = text
