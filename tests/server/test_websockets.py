@@ -90,6 +90,7 @@ async def converse(
             while not speaking.is_set():
                 await stream(ws, silence)
             if interruption is not None:
+                await stream(ws, np.zeros(FRAME * 12, np.float32))  # let ~1 s of answer be heard
                 interrupted_at.append(time.perf_counter())
                 await stream(ws, interruption)
             for _ in range(40):
@@ -154,7 +155,7 @@ async def test_barge_in_stops_the_answer_and_trims_history(
     assert answer_audio and answer_audio[-1] - speech_onset <= 0.2, answer_audio[-1] - speech_onset
     written = "".join(e["text"] for t, e in events if e["type"] == "llm_delta" and t < barge[0])
     spoken = barge[1]["spoken"]
-    assert len(spoken) < len(written.strip())
+    assert spoken and len(spoken) < len(written.strip()), (spoken, written)
     session_id = next(e["id"] for _, e in events if e["type"] == "session")
     session: Session | None = app.state.lbrx.sessions.load(session_id)
     assert session is not None
