@@ -65,7 +65,7 @@ async def astream(
             if close is not None:
                 close()
 
-    worker = loop.run_in_executor(None, produce)
+    loop.run_in_executor(None, produce)  # ends by itself after its last (or next) delta
     try:
         while (item := await deltas.get()) is not None:
             if isinstance(item, Exception):
@@ -73,7 +73,6 @@ async def astream(
             yield item
     finally:
         stop.set()
-        del worker  # finishes on its own at the next delta
 
 
 def complete(
