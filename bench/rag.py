@@ -7,10 +7,12 @@ micro-batching ``QueryBatcher``. Baseline, same run, same corpus: ChromaDB (the 
 original prototype used) with the same embedding model through sentence-transformers. Query
 embedding is included in every latency.
 
-Sustained load is open-loop: queries are submitted at a fixed rate (``--rate``, default 1000/s)
-whatever the answers' speed, and each latency runs from its scheduled send time.
+Sustained load is open-loop: queries are submitted at fixed rates (``--rates``, default 250, 500
+and 1000 per second) whatever the answers' speed, and each latency runs from its scheduled send
+time. Every query of a run is a different question: nothing is served from a cache.
 
-    .venv/bin/python bench/rag.py [--size 10000] [--rate 1000] [--seconds 10]
+    .venv/bin/python bench/rag.py [--size 10000] [--rates 250,500,1000,1500] [--seconds 10]
+                                  [--skip-chroma]
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument(
-        "--rates", default="250,500,1000", help="offered loads to measure, queries per second"
+        "--rates", default="250,500,1000,1500", help="offered loads to measure, queries per second"
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--recall-queries", type=int, default=2000)
@@ -93,6 +95,66 @@ def main() -> None:
     print(f"lbrx: {chunks} chunks indexed in {time.perf_counter() - started:.1f} s")
     texts = {text: i for i, text in enumerate(corpus.passages)}
 
+    sample = corpus.queries[: args.recall_queries]
+    lbrx_hits = kb.retriever.search_many([q for q, _ in sample], 5)
+    lbrx_recall = statistics.mean(
+        any(texts.get(hit.chunk.text) == answer for hit in hits)
+        for hits, (_, answer) in zip(lbrx_hits, sample, strict=True)
+    )
+    queries = [q for q, _ in corpus.queries]
+    single_lbrx = timed(lambda query: kb.search(query, 5), queries[:500])
+
+    loaded = {}
+    for rate in [float(r) for r in args.rates.split(",")]:
+        batcher = QueryBatcher(
+            kb.retriever,
+            settings.kb.batch_window_ms,
+            settings.kb.max_batch,
+            settings.kb.search_workers or (os.cpu_count() or 1),
+        )
+        loaded[rate] = open_loop(batcher.submit, queries, rate, args.seconds)
+        batcher.close()
+
+    s50, s99 = percentiles(single_lbrx)
+    print(f"recall@5 ({len(sample)} queries): lbrx {lbrx_recall:.3f}")
+    print(f"single query p50/p99 ms: lbrx {s50:.1f}/{s99:.1f}")
+    for rate, (latencies, qps) in loaded.items():
+        p50, p99 = percentiles(latencies)
+        print(
+            f"lbrx under {rate:.0f} q/s offered for {args.seconds:.0f} s: "
+            f"{qps:.0f} q/s served, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        )
+    if args.skip_chroma:
+        return
+    chroma_search = chroma_index(corpus.passages, models, work)
+    chroma_recall = statistics.mean(answer in chroma_search(q) for q, answer in sample)
+    c50, c99 = percentiles(timed(chroma_search, queries[:500]))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        t = time.perf_counter()
+        count = min(len(queries), 2000)
+        list(pool.map(chroma_search, queries[:count]))
+        chroma_qps = count / (time.perf_counter() - t)
+    best = max(qps for _, qps in loaded.values())
+    print(f"chroma: recall@5 {chroma_recall:.3f}, single query p50/p99 ms {c50:.1f}/{c99:.1f}")
+    print(f"chroma, 8 threads, closed loop: {chroma_qps:.0f} q/s")
+    print(
+        f"ratios: QPS lbrx/chroma {best / chroma_qps:.1f}x, "
+        f"single p50 chroma/lbrx {c50 / s50:.2f}x, recall@5 lbrx-chroma "
+        f"{lbrx_recall - chroma_recall:+.3f}"
+    )
+
+
+def timed(search, queries: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    latencies = []
+    for query in queries:
+        started = time.perf_counter()
+        search(query)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def chroma_index(passages: list[str], models: ModelManager, work: Path):  # type: ignore[no-untyped-def]
+    """ChromaDB over the same passages with the same model (sentence-transformers): its search."""
     import chromadb
     from sentence_transformers import SentenceTransformer
 
@@ -100,66 +162,20 @@ def main() -> None:
     client = chromadb.PersistentClient(path=str(work / "chroma"))
     collection = client.create_collection("bench", metadata={"hnsw:space": "cosine"})
     started = time.perf_counter()
-    vectors = encoder.encode(corpus.passages, batch_size=64)
-    for at in range(0, len(corpus.passages), 4000):
+    vectors = encoder.encode(passages, batch_size=64)
+    for at in range(0, len(passages), 4000):
         collection.add(
-            ids=[str(i) for i in range(at, min(at + 4000, len(corpus.passages)))],
-            documents=corpus.passages[at : at + 4000],
+            ids=[str(i) for i in range(at, min(at + 4000, len(passages)))],
+            documents=passages[at : at + 4000],
             embeddings=vectors[at : at + 4000],
         )
     print(f"chroma: {collection.count()} chunks indexed in {time.perf_counter() - started:.1f} s")
 
-    def chroma_search(query: str) -> list[int]:
+    def search(query: str) -> list[int]:
         found = collection.query(query_embeddings=encoder.encode([query]), n_results=5)
         return [int(i) for i in found["ids"][0]]
 
-    sample = corpus.queries[: args.recall_queries]
-    lbrx_hits = kb.retriever.search_many([q for q, _ in sample], 5)
-    lbrx_recall = statistics.mean(
-        any(texts.get(hit.chunk.text) == answer for hit in hits)
-        for hits, (_, answer) in zip(lbrx_hits, sample, strict=True)
-    )
-    chroma_recall = statistics.mean(answer in chroma_search(q) for q, answer in sample)
-
-    queries = [q for q, _ in corpus.queries]
-    single_lbrx, single_chroma = [], []
-    for query in queries[:500]:
-        t = time.perf_counter()
-        kb.search(query, 5)
-        single_lbrx.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        chroma_search(query)
-        single_chroma.append(time.perf_counter() - t)
-
-    loaded = {}
-    for rate in [float(r) for r in args.rates.split(",")]:
-        batcher = QueryBatcher(kb.retriever, settings.kb.batch_window_ms, settings.kb.max_batch)
-        loaded[rate] = open_loop(batcher.submit, queries, rate, args.seconds)
-        batcher.close()
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        t = time.perf_counter()
-        count = min(len(queries), 2000)
-        list(pool.map(chroma_search, queries[:count]))
-        chroma_qps = count / (time.perf_counter() - t)
-
-    s50, s99 = percentiles(single_lbrx)
-    c50, c99 = percentiles(single_chroma)
-    print(f"recall@5 ({len(sample)} queries): lbrx {lbrx_recall:.3f}  chroma {chroma_recall:.3f}")
-    print(f"single query p50/p99 ms: lbrx {s50:.1f}/{s99:.1f}  chroma {c50:.1f}/{c99:.1f}")
-    for rate, (latencies, qps) in loaded.items():
-        p50, p99 = percentiles(latencies)
-        print(
-            f"lbrx under {rate:.0f} q/s offered for {args.seconds:.0f} s: "
-            f"{qps:.0f} q/s served, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
-        )
-    best = max(qps for _, qps in loaded.values())
-    print(f"chroma, 8 threads, closed loop: {chroma_qps:.0f} q/s")
-    print(
-        f"ratios: QPS lbrx/chroma {best / chroma_qps:.1f}x, "
-        f"single p50 chroma/lbrx {c50 / s50:.2f}x, recall@5 lbrx-chroma "
-        f"{lbrx_recall - chroma_recall:+.3f}"
-    )
+    return search
 
 
 if __name__ == "__main__":

@@ -168,13 +168,13 @@ def test_batched_queries_match_single_queries(
         [write(tmp_path / f"{n}.txt", f"Dokument {n} mówi o mieście {n * 7}.") for n in range(30)]
     )
     queries = [f"miasto {n * 7}" for n in range(30)]
-    batcher = QueryBatcher(kb.retriever, window_ms=5, max_batch=8)
+    batcher = QueryBatcher(kb.retriever, window_ms=5, max_batch=8, workers=2)
     try:
         with ThreadPoolExecutor(max_workers=16) as pool:
             batched = list(pool.map(lambda q: batcher.search(q, 3), queries))
     finally:
         batcher.close()
-    single = [kb.search(q, 3) for q in queries]
+    single = [kb.retriever.search(q, 3) for q in queries]
     depth = 3 if precision == "fp32" else 1
     assert [[h.chunk.id for h in hits[:depth]] for hits in batched] == [
         [h.chunk.id for h in hits[:depth]] for hits in single

@@ -8,7 +8,9 @@ file is reported with its reason and the rest go on.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from lbrxvoicepro.kb.analyzer import Analyzer, fold
 from lbrxvoicepro.kb.chunking import chunk_sections
 from lbrxvoicepro.kb.documents import SUFFIXES, read_document
 from lbrxvoicepro.kb.embeddings import Embedder
-from lbrxvoicepro.kb.retriever import Hit, HybridRetriever, Reranker
+from lbrxvoicepro.kb.retriever import Hit, HybridRetriever, QueryBatcher, Reranker
 from lbrxvoicepro.kb.store import DocumentInfo, KnowledgeStore, NewChunk, SQLiteStore
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -53,6 +55,8 @@ class KnowledgeBase:
         self.retriever = HybridRetriever(
             store, embedder, self.analyzer, settings.candidates, settings.rrf_k, reranker
         )
+        self._batcher: QueryBatcher | None = None
+        self._batcher_lock = threading.Lock()
 
     def _check_compatible(self) -> None:
         wanted = {
@@ -123,7 +127,20 @@ class KnowledgeBase:
         return self.store.documents()
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.top_k)
+        """Best ``k`` hits; searches from concurrent threads share embedding batches."""
+        return self.batcher.search(query, k or self.settings.top_k)
+
+    @property
+    def batcher(self) -> QueryBatcher:
+        with self._batcher_lock:
+            if self._batcher is None:
+                self._batcher = QueryBatcher(
+                    self.retriever,
+                    self.settings.batch_window_ms,
+                    self.settings.max_batch,
+                    self.settings.search_workers or (os.cpu_count() or 1),
+                )
+            return self._batcher
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:

@@ -9,6 +9,7 @@ micro-batched so that one embedding call serves them all.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import queue
 import threading
 import time
@@ -34,12 +35,23 @@ Reranker = Callable[[str, list[Hit]], list[Hit]]
 """Reorders (and may cut) the fused hits for a query, e.g. with a cross-encoder."""
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Ranked], k: int = 60) -> list[tuple[int, float]]:
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, (chunk_id, _) in enumerate(ranking):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (k + rank + 1)
-    return sorted(scores.items(), key=lambda item: -item[1])
+Fused = list[tuple[int, float, int | None, int | None]]
+"""(chunk id, fused score, lexical rank, dense rank), best first; ranks count from 1."""
+
+
+def reciprocal_rank_fusion(lexical: Ranked, dense: Ranked, depth: int, k: int = 60) -> Fused:
+    """The best ``depth`` chunks by the sum of 1 / (k + rank) over both rankings."""
+    entries: dict[int, list] = {}  # type: ignore[type-arg]
+    for rank, (chunk_id, _) in enumerate(lexical, start=1):
+        entries[chunk_id] = [1.0 / (k + rank), rank, None]
+    for rank, (chunk_id, _) in enumerate(dense, start=1):
+        if (entry := entries.get(chunk_id)) is None:
+            entries[chunk_id] = [1.0 / (k + rank), None, rank]
+        else:
+            entry[0] += 1.0 / (k + rank)
+            entry[2] = rank
+    best = heapq.nlargest(depth, entries.items(), key=lambda item: item[1][0])
+    return [(chunk_id, score, lexical, dense) for chunk_id, (score, lexical, dense) in best]
 
 
 class HybridRetriever:
@@ -66,43 +78,52 @@ class HybridRetriever:
         """Best ``k`` hits for each query; one embedding batch for all of them."""
         dense = self.store.dense(self.embedder.embed(queries), self.candidates)
         lexical = self.store.lexical([self.analyzer.terms(q) for q in queries], self.candidates)
-        fused_lists = []
         depth = self.candidates if self.reranker else k
-        for lexical_ranking, dense_ranking in zip(lexical, dense, strict=True):
-            fused = reciprocal_rank_fusion([lexical_ranking, dense_ranking], self.rrf_k)
-            fused_lists.append((fused[:depth], _ranks(lexical_ranking), _ranks(dense_ranking)))
-        chunks = self.store.chunks(list({cid for fused, _, _ in fused_lists for cid, _ in fused}))
+        fused_lists = [
+            reciprocal_rank_fusion(lexical_ranking, dense_ranking, depth, self.rrf_k)
+            for lexical_ranking, dense_ranking in zip(lexical, dense, strict=True)
+        ]
+        chunks = self.store.chunks(list({entry[0] for fused in fused_lists for entry in fused}))
         results = []
-        for query, (fused, lexical_ranks, dense_ranks) in zip(queries, fused_lists, strict=True):
+        for query, fused in zip(queries, fused_lists, strict=True):
             hits = [
-                Hit(chunks[cid], score, lexical_ranks.get(cid), dense_ranks.get(cid))
-                for cid, score in fused
-                if cid in chunks
+                Hit(chunks[chunk_id], score, lexical_rank, dense_rank)
+                for chunk_id, score, lexical_rank, dense_rank in fused
+                if chunk_id in chunks
             ]
             results.append((self.reranker(query, hits) if self.reranker else hits)[:k])
         return results
 
 
-def _ranks(ranking: Ranked) -> dict[int, int]:
-    return {chunk_id: rank for rank, (chunk_id, _) in enumerate(ranking, start=1)}
-
-
 class QueryBatcher:
-    """Serves concurrent ``search`` calls from one worker thread, in micro-batches.
+    """Serves concurrent ``search`` calls in micro-batches, from ``workers`` threads.
 
     The first query of a batch waits at most ``window_ms`` for company; a batch never holds more
-    than ``max_batch`` queries.
+    than ``max_batch`` queries. One worker gathers a batch while the others serve theirs, so the
+    searching of one batch overlaps the embedding of the next.
     """
 
-    def __init__(self, retriever: HybridRetriever, window_ms: float = 2.0, max_batch: int = 64):
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        window_ms: float = 2.0,
+        max_batch: int = 64,
+        workers: int = 2,
+    ):
         self.retriever = retriever
         self.window = window_ms / 1000
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[tuple[str, int, Future[list[Hit]]] | None] = (
             queue.SimpleQueue()
         )
-        self._worker = threading.Thread(target=self._run, name="kb-query-batcher", daemon=True)
-        self._worker.start()
+        self._gathering = threading.Lock()
+        self._closed = threading.Event()
+        self._workers = [
+            threading.Thread(target=self._run, name=f"kb-query-batcher-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for worker in self._workers:
+            worker.start()
 
     def submit(self, query: str, k: int = 5) -> Future[list[Hit]]:
         future: Future[list[Hit]] = Future()
@@ -116,26 +137,32 @@ class QueryBatcher:
         return await asyncio.wrap_future(self.submit(query, k))
 
     def close(self) -> None:
+        """Serves what was submitted, then stops the workers."""
         self._queue.put(None)
-        self._worker.join()
+        for worker in self._workers:
+            worker.join()
 
     def _run(self) -> None:
-        while (first := self._queue.get()) is not None:
+        while (batch := self._gather()) is not None:
+            self._serve(batch)
+
+    def _gather(self) -> list[tuple[str, int, Future[list[Hit]]]] | None:
+        with self._gathering:
+            if self._closed.is_set() or (first := self._queue.get()) is None:
+                self._closed.set()
+                return None
             batch = [first]
             deadline = time.perf_counter() + self.window
-            closing = False
             while len(batch) < self.max_batch and (remaining := deadline - time.perf_counter()) > 0:
                 try:
                     item = self._queue.get(timeout=remaining)
                 except queue.Empty:
                     break
                 if item is None:
-                    closing = True
+                    self._closed.set()
                     break
                 batch.append(item)
-            self._serve(batch)
-            if closing:
-                return
+            return batch
 
     def _serve(self, batch: list[tuple[str, int, Future[list[Hit]]]]) -> None:
         depth = max(k for _, k, _ in batch)
