@@ -7,9 +7,10 @@ micro-batching ``QueryBatcher``. Baseline, same run, same corpus: ChromaDB (the 
 original prototype used) with the same embedding model through sentence-transformers. Query
 embedding is included in every latency.
 
-Sustained load is open-loop: queries are submitted at fixed rates (``--rates``, default 250, 500
-and 1000 per second) whatever the answers' speed, and each latency runs from its scheduled send
-time. Every query of a run is a different question: nothing is served from a cache.
+Sustained load is open-loop: queries are submitted at fixed rates (``--rates``, default 250,
+500, 1000 and 1500 per second) whatever the answers' speed, and each latency runs from its
+scheduled send time. Every query of a run is a different question: nothing is served from a
+cache.
 
     .venv/bin/python bench/rag.py [--size 10000] [--rates 250,500,1000,1500] [--seconds 10]
                                   [--skip-chroma]

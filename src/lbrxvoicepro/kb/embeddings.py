@@ -98,10 +98,8 @@ class OnnxEmbedder:
         tokens = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
         groups = length_groups([len(ids) for ids in tokens], batch_size)
         batches = [[tokens[i] for i in group] for group in groups]
-        if len(texts) <= batch_size:
-            rows = map(self._run, batches)
-        else:
-            rows = self._workers.map(self._run, batches)
+        spread = len(texts) > batch_size
+        rows = self._workers.map(self._run, batches) if spread else map(self._run, batches)
         for group, group_rows in zip(groups, rows, strict=True):
             vectors[group] = group_rows
         return vectors
