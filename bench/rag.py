@@ -111,7 +111,7 @@ def main() -> None:
             kb.retriever,
             settings.kb.batch_window_ms,
             settings.kb.max_batch,
-            settings.kb.search_workers or (os.cpu_count() or 1),
+            settings.kb.search_workers,
         )
         loaded[rate] = open_loop(batcher.submit, queries, rate, args.seconds)
         batcher.close()

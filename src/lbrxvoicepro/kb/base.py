@@ -8,7 +8,6 @@ file is reported with its reason and the rest go on.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -138,7 +137,7 @@ class KnowledgeBase:
                     self.retriever,
                     self.settings.batch_window_ms,
                     self.settings.max_batch,
-                    self.settings.search_workers or (os.cpu_count() or 1),
+                    self.settings.search_workers,
                 )
             return self._batcher
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from lbrxvoicepro.kb.analyzer import Analyzer
 from lbrxvoicepro.kb.embeddings import Embedder
@@ -41,7 +43,7 @@ Fused = list[tuple[int, float, int | None, int | None]]
 
 def reciprocal_rank_fusion(lexical: Ranked, dense: Ranked, depth: int, k: int = 60) -> Fused:
     """The best ``depth`` chunks by the sum of 1 / (k + rank) over both rankings."""
-    entries: dict[int, list] = {}  # type: ignore[type-arg]
+    entries: dict[int, list[Any]] = {}
     for rank, (chunk_id, _) in enumerate(lexical, start=1):
         entries[chunk_id] = [1.0 / (k + rank), rank, None]
     for rank, (chunk_id, _) in enumerate(dense, start=1):
@@ -96,7 +98,8 @@ class HybridRetriever:
 
 
 class QueryBatcher:
-    """Serves concurrent ``search`` calls in micro-batches, from ``workers`` threads.
+    """Serves concurrent ``search`` calls in micro-batches, from ``workers`` threads (0: one per
+    core).
 
     The first query of a batch waits at most ``window_ms`` for company; a batch never holds more
     than ``max_batch`` queries. One worker gathers a batch while the others serve theirs, so the
@@ -107,8 +110,8 @@ class QueryBatcher:
         self,
         retriever: HybridRetriever,
         window_ms: float = 2.0,
-        max_batch: int = 64,
-        workers: int = 2,
+        max_batch: int = 32,
+        workers: int = 0,
     ):
         self.retriever = retriever
         self.window = window_ms / 1000
@@ -120,7 +123,7 @@ class QueryBatcher:
         self._closed = threading.Event()
         self._workers = [
             threading.Thread(target=self._run, name=f"kb-query-batcher-{n}", daemon=True)
-            for n in range(workers)
+            for n in range(workers or os.cpu_count() or 1)
         ]
         for worker in self._workers:
             worker.start()
