@@ -36,7 +36,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rag_corpus import generate
 
 from lbrxvoicepro.config import Settings
-from lbrxvoicepro.kb.retriever import QueryBatcher
 from lbrxvoicepro.runtime import ModelManager
 
 
@@ -107,14 +106,7 @@ def main() -> None:
 
     loaded = {}
     for rate in [float(r) for r in args.rates.split(",")]:
-        batcher = QueryBatcher(
-            kb.retriever,
-            settings.kb.batch_window_ms,
-            settings.kb.max_batch,
-            settings.kb.search_workers,
-        )
-        loaded[rate] = open_loop(batcher.submit, queries, rate, args.seconds)
-        batcher.close()
+        loaded[rate] = open_loop(kb.batcher.submit, queries, rate, args.seconds)
 
     s50, s99 = percentiles(single_lbrx)
     print(f"recall@5 ({len(sample)} queries): lbrx {lbrx_recall:.3f}")

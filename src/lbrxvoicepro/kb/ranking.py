@@ -71,28 +71,23 @@ def _empty(rows: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @cache
-def _session(kind: str) -> Any:
+def _session(graph: str) -> Any:
+    """A single-threaded session for ``top_k`` or ``dense_top_k``, built once."""
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
-    def tensor(name: str, kind: int, shape: list[str | int]) -> Any:
-        return helper.make_tensor_value_info(name, kind, shape)
+    def tensor(name: str, element_type: int, shape: list[str | int]) -> Any:
+        return helper.make_tensor_value_info(name, element_type, shape)
 
-    k = tensor("k", TensorProto.INT64, [1])
-    outputs = [
-        tensor("values", TensorProto.FLOAT, ["rows", "k"]),
-        tensor("columns", TensorProto.INT64, ["rows", "k"]),
-    ]
     select = helper.make_node("TopK", ["scores", "k"], ["values", "columns"], axis=1)
-    if kind == "top_k":
+    k = tensor("k", TensorProto.INT64, [1])
+    if graph == "top_k":
         nodes = [select]
         inputs = [tensor("scores", TensorProto.FLOAT, ["rows", "columns"]), k]
     else:
+        operands = ["queries", "matrix", "scale", "zero_point"]
         product = helper.make_node(
-            "DynamicQuantizeMatMul",
-            ["queries", "matrix", "scale", "zero_point"],
-            ["scores"],
-            domain="com.microsoft",
+            "DynamicQuantizeMatMul", operands, ["scores"], domain="com.microsoft"
         )
         nodes = [product, select]
         inputs = [
@@ -102,9 +97,14 @@ def _session(kind: str) -> Any:
             tensor("zero_point", TensorProto.INT8, [1]),
             k,
         ]
-    graph = helper.make_graph(nodes, kind, inputs, outputs)
-    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
-    model = helper.make_model(graph, opset_imports=opsets)
+    outputs = [
+        tensor("values", TensorProto.FLOAT, ["rows", "k"]),
+        tensor("columns", TensorProto.INT64, ["rows", "k"]),
+    ]
+    model = helper.make_model(
+        helper.make_graph(nodes, graph, inputs, outputs),
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
+    )
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
