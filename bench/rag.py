@@ -85,7 +85,7 @@ def main() -> None:
     corpus = generate(args.size)
     work = Path(tempfile.mkdtemp(prefix="lbrx-rag-"))
     settings = Settings(cache_dir=Path(".cache"), kb={"data_dir": work / "kb"})  # type: ignore[arg-type]
-    models = ModelManager(settings)
+    models = ModelManager(settings, freeze_after_load=True)  # as the server runs it
     kb = models.knowledge_base("bench")
     source = work / "corpus.txt"
     source.write_text("\n\n".join(corpus.passages), encoding="utf-8")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lbrxvoicepro.kb.embeddings import Embedder, length_groups
-from lbrxvoicepro.kb.ranking import QuantizedMatrix, dense_top_k, top_k
+from lbrxvoicepro.kb.ranking import DenseIndex, top_k
 
 
 def unit_rows(rows: int, seed: int) -> np.ndarray:
@@ -25,9 +25,8 @@ def test_top_k_matches_a_full_sort_and_breaks_ties_by_lower_column() -> None:
 def test_top_k_of_nothing_is_empty() -> None:
     assert top_k(np.zeros((3, 0), dtype=np.float32), 5)[1].shape == (3, 0)
     assert top_k(np.ones((2, 4), dtype=np.float32), 10)[1].shape == (2, 4)
-    assert dense_top_k(unit_rows(2, 1), QuantizedMatrix.from_rows(np.zeros((0, 384))), 5)[
-        1
-    ].shape == (2, 0)
+    assert DenseIndex(np.zeros((0, 384))).top_k(unit_rows(2, 1), 5)[1].shape == (2, 0)
+    assert DenseIndex(unit_rows(3, 1)).top_k(unit_rows(2, 1), 5)[1].shape == (2, 3)
 
 
 def test_int8_dense_scores_stay_close_to_float_cosine() -> None:
@@ -36,7 +35,7 @@ def test_int8_dense_scores_stay_close_to_float_cosine() -> None:
     chunks[:16] = queries + 0.3 * unit_rows(16, 4)
     chunks /= np.linalg.norm(chunks, axis=1, keepdims=True)
     exact = queries @ chunks.T
-    values, columns = dense_top_k(queries, QuantizedMatrix.from_rows(chunks), 20)
+    values, columns = DenseIndex(chunks).top_k(queries, 20)
     assert np.abs(values - np.take_along_axis(exact, columns, axis=1)).max() < 0.01
     assert list(columns[:, 0]) == list(range(16))
     overlap = [
@@ -65,3 +64,19 @@ def test_grouped_embeddings_do_not_depend_on_the_company_a_text_keeps(embedder: 
     for vectors in (in_a_batch, spread_over_workers):
         assert np.all(np.sum(alone * vectors, axis=1) > 0.98)
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+
+
+def test_bm25_scores_equal_bm25s_own_scoring() -> None:
+    import bm25s
+
+    from lbrxvoicepro.kb.store import _BM25
+
+    rng = np.random.default_rng(6)
+    vocabulary = [f"t{n}" for n in range(60)]
+    documents = [list(rng.choice(vocabulary, rng.integers(1, 30))) for _ in range(300)]
+    queries = [[*rng.choice(vocabulary, 4), "unseen"] for _ in range(20)] + [["unseen"]]
+    reference = bm25s.BM25()
+    reference.index(documents, show_progress=False)
+    expected = [reference.get_scores(sorted(set(q) - {"unseen"})) for q in queries[:-1]]
+    expected.append(np.zeros(len(documents)))
+    assert np.allclose(_BM25(documents).score(queries), expected, atol=1e-5)

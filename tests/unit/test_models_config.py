@@ -100,3 +100,18 @@ def test_the_model_manager_shares_models_until_unloaded(settings) -> None:
     assert manager.vad() is vad
     manager.unload()
     assert manager.vad() is not vad
+
+
+def test_a_server_model_manager_freezes_what_each_load_leaves_alive(settings) -> None:
+    import gc
+
+    from lbrxvoicepro.runtime import ModelManager
+
+    gc.unfreeze()
+    ModelManager(settings).vad()
+    assert gc.get_freeze_count() == 0
+    try:
+        ModelManager(settings, freeze_after_load=True).vad()
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()

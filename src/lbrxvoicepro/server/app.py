@@ -56,7 +56,7 @@ STATUS: list[tuple[type[LbrxError], int]] = [
 
 
 def create_app(settings: Settings, models: ModelManager | None = None) -> FastAPI:
-    models = models or ModelManager(settings)
+    models = models or ModelManager(settings, freeze_after_load=True)
     app = FastAPI(
         title="lbrxVoicePro",
         version="0.1.0",
