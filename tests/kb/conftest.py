@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,12 @@ def kb_settings(tmp_path: Path) -> KbSettings:
 
 
 @pytest.fixture
-def kb(kb_settings: KbSettings, embedder: Embedder) -> KnowledgeBase:
-    return KnowledgeBase(
+def kb(kb_settings: KbSettings, embedder: Embedder) -> Iterator[KnowledgeBase]:
+    knowledge_base = KnowledgeBase(
         "test", SQLiteStore(kb_settings.data_dir / "test.sqlite"), embedder, kb_settings
     )
+    yield knowledge_base
+    knowledge_base.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lbrxvoicepro.config import KbSettings
+from lbrxvoicepro.config import KbSettings, Settings
 from lbrxvoicepro.errors import KnowledgeBaseError
 from lbrxvoicepro.kb import KnowledgeBase
 from lbrxvoicepro.kb.embeddings import Embedder
@@ -179,6 +179,27 @@ def test_batched_queries_match_single_queries(
     assert [[h.chunk.id for h in hits[:depth]] for hits in batched] == [
         [h.chunk.id for h in hits[:depth]] for hits in single
     ]
+
+
+def test_unloading_closes_a_knowledge_base_after_answering_its_searches(
+    kb_cli_settings: Settings, tmp_path: Path
+) -> None:
+    import threading
+
+    models = ModelManager(kb_cli_settings)
+    kb = models.knowledge_base("closing")
+    kb.add([write(tmp_path / "a.txt", "Zamek stoi na wzgórzu nad Wisłą w Krakowie.")])
+    others = set(threading.enumerate())
+    pending = [kb.batcher.submit("Kraków zamek", 3) for _ in range(40)]
+    workers = [t for t in threading.enumerate() if t not in others]
+    models.unload()
+    assert all(future.done() for future in pending)
+    assert all("Krakowie" in future.result()[0].chunk.text for future in pending)
+    assert workers and not any(worker.is_alive() for worker in workers)
+    reopened = models.knowledge_base("closing")
+    assert reopened is not kb
+    assert "Krakowie" in reopened.search("zamek")[0].chunk.text
+    models.unload()
 
 
 def test_a_reranker_reorders_the_fused_hits(kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -129,6 +129,15 @@ class KnowledgeBase:
         """Best ``k`` hits; searches from concurrent threads share embedding batches."""
         return self.batcher.search(query, k or self.settings.top_k)
 
+    def close(self) -> None:
+        """Answers the searches already submitted, stops the search workers and closes the
+        store; the model manager calls it when it drops the knowledge base."""
+        with self._batcher_lock:
+            if self._batcher is not None:
+                self._batcher.close()
+                self._batcher = None
+        self.store.close()
+
     @property
     def batcher(self) -> QueryBatcher:
         with self._batcher_lock:

@@ -132,8 +132,13 @@ class ModelManager:
         return self._get(("llm", llm.backend, llm.model, llm.base_url), load)
 
     def unload(self) -> None:
+        """Drops every model; those holding threads or connections (knowledge bases) are closed."""
         with self._lock:
+            loaded = list(self._loaded.items())
             self._loaded.clear()
+        for (kind, *_), model in loaded:
+            if kind == "kb":
+                model.close()
 
     def _get(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
         with self._lock:
