@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from lbrxvoicepro.kb.embeddings import Embedder, length_groups
 from lbrxvoicepro.kb.ranking import DenseIndex, top_k
+from lbrxvoicepro.runtime import ModelManager
 
 
 def unit_rows(rows: int, seed: int) -> np.ndarray:
@@ -80,3 +83,22 @@ def test_bm25_scores_equal_bm25s_own_scoring() -> None:
     expected = [reference.get_scores(sorted(set(q) - {"unseen"})) for q in queries[:-1]]
     expected.append(np.zeros(len(documents)))
     assert np.allclose(_BM25(documents).score(queries), expected, atol=1e-5)
+
+
+def test_a_model_that_cannot_be_exported_fails_clearly_and_leaves_no_export(
+    models: ModelManager, tmp_path: Path
+) -> None:
+    import shutil
+
+    from lbrxvoicepro.errors import ModelLoadError
+    from lbrxvoicepro.kb.embeddings import OnnxEmbedder
+
+    broken = tmp_path / "broken-minilm"
+    shutil.copytree(models.catalog.resolve("all-MiniLM-L6-v2", "embedding"), broken)
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(
+        ModelLoadError, match=r"broken-minilm: cannot export the embedding model to ONNX: \w*Error"
+    ):
+        OnnxEmbedder(broken, tmp_path / "cache")
+    (export_dir,) = (tmp_path / "cache" / "embeddings").iterdir()
+    assert [p.name for p in export_dir.iterdir()] == [".lock"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -41,6 +42,8 @@ def add(
 
     from lbrxvoicepro.kb.base import expand_paths
 
+    # pypdf logs its own warnings about a damaged file before the one-line reason below.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     files, missing = expand_paths(paths)
     knowledge_base = _models(ctx.obj).knowledge_base(kb)
     with Progress(transient=True) as progress:

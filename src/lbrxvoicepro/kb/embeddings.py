@@ -18,6 +18,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -138,7 +140,8 @@ def length_groups(lengths: Sequence[int], max_size: int, slack: float = 1.1) -> 
 
 
 def export_onnx(model_dir: Path, cache_dir: Path, precision: Precision) -> Path:
-    """The cached ONNX export of ``model_dir`` (made once, under a lock, atomically)."""
+    """The cached ONNX export of ``model_dir`` (made once, under a lock, atomically, by a child
+    process: see ``lbrxvoicepro.kb.export``)."""
     if not (model_dir / "config.json").is_file() or not (model_dir / "tokenizer.json").is_file():
         raise ModelNotFound(
             f"{model_dir}: not a sentence-transformers model directory "
@@ -157,64 +160,23 @@ def export_onnx(model_dir: Path, cache_dir: Path, precision: Precision) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            fp32 = staging / "model-fp32.onnx"
-            _export_fp32(model_dir, fp32)
-            if precision == "int8":
-                from onnxruntime.quantization import QuantType, quantize_dynamic
-
-                quantize_dynamic(fp32, staging / target.name, weight_type=QuantType.QInt8)
+            _export_in_child(model_dir, staging / target.name, precision)
             os.replace(staging / target.name, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def _export_fp32(model_dir: Path, destination: Path) -> None:
-    try:
-        import torch
-        from transformers import AutoModel
-    except ImportError as error:
-        raise BackendNotInstalled.extra("embeddings export", "kb") from error
+def _export_in_child(model_dir: Path, destination: Path, precision: Precision) -> None:
+    from lbrxvoicepro.kb.export import MISSING_BACKEND
 
-    class SentenceEncoder(torch.nn.Module):
-        """Transformer, mean pooling over real tokens, unit length: one ONNX graph."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.transformer = AutoModel.from_pretrained(
-                str(model_dir), attn_implementation="eager"
-            )
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            hidden = self.transformer(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1)
-
-    try:
-        encoder = SentenceEncoder().eval()
-    except (OSError, ValueError) as error:
-        raise ModelLoadError(f"{model_dir}: cannot load the embedding model: {error}") from error
-    example = torch.ones((2, 8), dtype=torch.int64)
-    dynamic = {0: "batch", 1: "tokens"}
-    with torch.inference_mode():
-        torch.onnx.export(
-            encoder,
-            (example, example, torch.zeros_like(example)),
-            str(destination),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["embedding"],
-            dynamic_axes={
-                "input_ids": dynamic,
-                "attention_mask": dynamic,
-                "token_type_ids": dynamic,
-                "embedding": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+    command = [sys.executable, "-m", "lbrxvoicepro.kb.export", str(model_dir), str(destination)]
+    done = subprocess.run([*command, precision], capture_output=True, text=True)
+    if done.returncode == MISSING_BACKEND:
+        raise BackendNotInstalled.extra("embeddings export", "kb")
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise ModelLoadError(f"{model_dir}: cannot export the embedding model to ONNX: {reason}")
 
 
 def _fingerprint(model_dir: Path) -> str:
