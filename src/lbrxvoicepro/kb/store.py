@@ -3,9 +3,9 @@
 SQLite keeps documents, chunks, their analyzed terms and embeddings, one transaction per document
 (a crash or an error leaves the file as it was). Searching runs on an in-memory index rebuilt
 whenever any process has changed the file: BM25 over the terms with ``bm25s``'s weights (SQLite
-FTS5 was measured 10x slower on the benchmark corpus) and brute-force dense
-search over int8 embeddings (every chunk scored: ~0.05 ms per query in a batch of 64 on 10,000
-chunks), both ranked by ``ranking``.
+FTS5 was measured 10x slower on the benchmark corpus) and brute-force dense search over int8
+embeddings (every chunk scored: ~0.05 ms per query in a batch of 64 on 10,000 chunks), both
+ranked by ``ranking``.
 """
 
 from __future__ import annotations

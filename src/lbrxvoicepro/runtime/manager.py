@@ -132,13 +132,14 @@ class ModelManager:
         return self._get(("llm", llm.backend, llm.model, llm.base_url), load)
 
     def unload(self) -> None:
-        """Drops every model; those holding threads or connections (knowledge bases) are closed."""
+        """Drops every model; those that hold threads or connections (a ``close`` method, like
+        knowledge bases) are closed."""
         with self._lock:
-            loaded = list(self._loaded.items())
+            loaded = list(self._loaded.values())
             self._loaded.clear()
-        for (kind, *_), model in loaded:
-            if kind == "kb":
-                model.close()
+        for model in loaded:
+            if (close := getattr(model, "close", None)) is not None:
+                close()
 
     def _get(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
         with self._lock:
