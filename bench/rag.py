@@ -44,13 +44,18 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return float(np.percentile(array, 50)), float(np.percentile(array, 99))
 
 
-def open_loop(submit, queries: list[str], rate: float, seconds: float) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
-    """Send at ``rate`` per second for ``seconds``; latency from each scheduled send time."""
+def open_loop(  # type: ignore[no-untyped-def]
+    submit, queries: list[str], rate: float, seconds: float
+) -> tuple[list[float], float, float]:
+    """Send at ``rate`` per second for ``seconds``: latencies from each scheduled send time,
+    queries/s served, and the share of all cores this process kept busy meanwhile (the sender
+    included)."""
     total = int(rate * seconds)
     latencies: list[float] = []
     lock = threading.Lock()
     done = threading.Event()
-    start = time.perf_counter() + 0.05
+    began, cpu_began = time.perf_counter(), time.process_time()
+    start = began + 0.05
 
     def finished(scheduled: float):  # type: ignore[no-untyped-def]
         def record(_future) -> None:  # type: ignore[no-untyped-def]
@@ -68,7 +73,9 @@ def open_loop(submit, queries: list[str], rate: float, seconds: float) -> tuple[
             time.sleep(delay)
         submit(queries[index % len(queries)]).add_done_callback(finished(scheduled))
     done.wait()
-    return latencies, total / (time.perf_counter() - start)
+    ended = time.perf_counter()
+    busy = (time.process_time() - cpu_began) / ((ended - began) * (os.cpu_count() or 1))
+    return latencies, total / (ended - start), busy
 
 
 def main() -> None:
@@ -111,11 +118,12 @@ def main() -> None:
     s50, s99 = percentiles(single_lbrx)
     print(f"recall@5 ({len(sample)} queries): lbrx {lbrx_recall:.3f}")
     print(f"single query p50/p99 ms: lbrx {s50:.1f}/{s99:.1f}")
-    for rate, (latencies, qps) in loaded.items():
+    for rate, (latencies, qps, busy) in loaded.items():
         p50, p99 = percentiles(latencies)
         print(
             f"lbrx under {rate:.0f} q/s offered for {args.seconds:.0f} s: "
-            f"{qps:.0f} q/s served, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+            f"{qps:.0f} q/s served, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+            f"CPU {busy:.0%} of {os.cpu_count()} cores"
         )
     if args.skip_chroma:
         return
@@ -127,7 +135,7 @@ def main() -> None:
         count = min(len(queries), 2000)
         list(pool.map(chroma_search, queries[:count]))
         chroma_qps = count / (time.perf_counter() - t)
-    best = max(qps for _, qps in loaded.values())
+    best = max(qps for _, qps, _ in loaded.values())
     print(f"chroma: recall@5 {chroma_recall:.3f}, single query p50/p99 ms {c50:.1f}/{c99:.1f}")
     print(f"chroma, 8 threads, closed loop: {chroma_qps:.0f} q/s")
     print(
