@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -184,8 +185,6 @@ def test_batched_queries_match_single_queries(
 def test_unloading_closes_a_knowledge_base_after_answering_its_searches(
     kb_cli_settings: Settings, tmp_path: Path
 ) -> None:
-    import threading
-
     models = ModelManager(kb_cli_settings)
     kb = models.knowledge_base("closing")
     kb.add([write(tmp_path / "a.txt", "Zamek stoi na wzgórzu nad Wisłą w Krakowie.")])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lbrxvoicepro.kb.embeddings import Embedder, length_groups
+from lbrxvoicepro.errors import ModelLoadError
+from lbrxvoicepro.kb.embeddings import Embedder, OnnxEmbedder, length_groups
 from lbrxvoicepro.kb.ranking import DenseIndex, top_k
 from lbrxvoicepro.runtime import ModelManager
 
@@ -88,11 +90,6 @@ def test_bm25_scores_equal_bm25s_own_scoring() -> None:
 def test_a_model_that_cannot_be_exported_fails_clearly_and_leaves_no_export(
     models: ModelManager, tmp_path: Path
 ) -> None:
-    import shutil
-
-    from lbrxvoicepro.errors import ModelLoadError
-    from lbrxvoicepro.kb.embeddings import OnnxEmbedder
-
     broken = tmp_path / "broken-minilm"
     shutil.copytree(models.catalog.resolve("all-MiniLM-L6-v2", "embedding"), broken)
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
