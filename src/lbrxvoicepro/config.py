@@ -140,7 +140,10 @@ class KbSettings(BaseModel):
     candidates: int = Field(50, ge=1, description="taken from each ranking before fusion")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     batch_window_ms: float = Field(
-        2.0, ge=0, description="concurrent queries wait this long to share one embedding batch"
+        0.0,
+        ge=0,
+        description="a query that finds a worker free waits this long for others to share its "
+        "batch (0: served at once; under load, batches form from the queue anyway)",
     )
     max_batch: int = Field(
         32,

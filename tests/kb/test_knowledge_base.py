@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,9 @@ import pytest
 
 from lbrxvoicepro.config import KbSettings, Settings
 from lbrxvoicepro.errors import KnowledgeBaseError
-from lbrxvoicepro.kb import KnowledgeBase
-from lbrxvoicepro.kb.embeddings import Embedder
+from lbrxvoicepro.kb import HybridRetriever, KnowledgeBase, QueryBatcher
+from lbrxvoicepro.kb.embeddings import Embedder, OnnxEmbedder
+from lbrxvoicepro.kb.retriever import Hit
 from lbrxvoicepro.kb.store import SQLiteStore
 from lbrxvoicepro.runtime import ModelManager
 from tests.kb.documents import write_pdf
@@ -31,6 +33,22 @@ class FailingEmbedder:
         if self.calls == self.fail_on:
             raise RuntimeError("embedding failed half-way")
         return self.real.embed(texts)
+
+
+class GatedRetriever(HybridRetriever):
+    """The real retriever, recording each batch's size; the first batch waits for ``release``
+    (a worker kept busy while queries queue up)."""
+
+    def __init__(self, real: HybridRetriever) -> None:
+        super().__init__(real.store, real.embedder, real.analyzer)
+        self.started, self.release = threading.Event(), threading.Event()
+        self.sizes: list[int] = []
+
+    def search_many(self, queries: Sequence[str], k: int = 5) -> list[list[Hit]]:
+        self.sizes.append(len(queries))
+        self.started.set()
+        self.release.wait(30)
+        return super().search_many(queries, k)
 
 
 def write(path: Path, text: str) -> Path:
@@ -153,11 +171,6 @@ def test_batched_queries_match_single_queries(
 ) -> None:
     """fp32 ranks identically in any batch; int8 quantises activations per batch, so near-ties
     may swap, but the best hit is the same."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from lbrxvoicepro.kb import QueryBatcher
-    from lbrxvoicepro.kb.embeddings import OnnxEmbedder
-
     embedder = OnnxEmbedder(
         models.catalog.resolve("all-MiniLM-L6-v2", "embedding"),
         models.settings.cache_dir,
@@ -182,6 +195,21 @@ def test_batched_queries_match_single_queries(
     ]
 
 
+def test_without_a_window_a_free_worker_still_takes_every_queued_query(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    kb.add([write(tmp_path / "a.txt", "Zamek stoi na wzgórzu nad Wisłą w Krakowie.")])
+    retriever = GatedRetriever(kb.retriever)
+    batcher = QueryBatcher(retriever, window_ms=0, max_batch=8, workers=1)
+    first = batcher.submit("zamek", 1)
+    assert retriever.started.wait(30)
+    queued = [batcher.submit("Kraków", 1) for _ in range(20)]
+    retriever.release.set()
+    batcher.close()
+    assert retriever.sizes == [1, 8, 8, 4]
+    assert all("Krakowie" in future.result()[0].chunk.text for future in [first, *queued])
+
+
 def test_unloading_closes_a_knowledge_base_after_answering_its_searches(
     kb_cli_settings: Settings, tmp_path: Path
 ) -> None:
@@ -202,8 +230,6 @@ def test_unloading_closes_a_knowledge_base_after_answering_its_searches(
 
 
 def test_a_reranker_reorders_the_fused_hits(kb: KnowledgeBase, tmp_path: Path) -> None:
-    from lbrxvoicepro.kb import HybridRetriever
-
     kb.add(
         [write(tmp_path / "a.txt", "Krótki tekst.\n\nDłuższy tekst o czymś innym, ale też tekst.")]
     )

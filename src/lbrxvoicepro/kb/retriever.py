@@ -101,15 +101,16 @@ class QueryBatcher:
     """Serves concurrent ``search`` calls in micro-batches, from ``workers`` threads (0: one per
     core).
 
-    The first query of a batch waits at most ``window_ms`` for company; a batch never holds more
-    than ``max_batch`` queries. One worker gathers a batch while the others serve theirs, so the
-    searching of one batch overlaps the embedding of the next.
+    A free worker takes every query waiting, up to ``max_batch``: under load the queue fills
+    while the workers are busy, so batches grow with the load and no core idles waiting for
+    company. ``window_ms`` makes the first query of a batch wait that long for more (fuller
+    batches at moderate load, at the cost of latency). One worker gathers while the others serve.
     """
 
     def __init__(
         self,
         retriever: HybridRetriever,
-        window_ms: float = 2.0,
+        window_ms: float = 0.0,
         max_batch: int = 32,
         workers: int = 0,
     ):
@@ -156,9 +157,10 @@ class QueryBatcher:
                 return None
             batch = [first]
             deadline = time.perf_counter() + self.window
-            while len(batch) < self.max_batch and (remaining := deadline - time.perf_counter()) > 0:
+            while len(batch) < self.max_batch:
+                remaining = deadline - time.perf_counter()
                 try:
-                    item = self._queue.get(timeout=remaining)
+                    item = self._queue.get(block=remaining > 0, timeout=remaining)
                 except queue.Empty:
                     break
                 if item is None:
