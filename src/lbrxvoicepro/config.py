@@ -148,8 +148,8 @@ class KbSettings(BaseModel):
     max_batch: int = Field(
         32,
         ge=1,
-        description="most queries in one batch (12-32 measured alike at 1,000 q/s; 8 or fewer cost "
-        "throughput)",
+        description="most queries in one batch; a backlog is served in batches this full (caps of "
+        "16 or fewer fell behind at 1,000 q/s when the host was slow)",
     )
     search_workers: int = Field(
         0, ge=0, description="threads serving query batches, each on one core; 0 = one per core"
