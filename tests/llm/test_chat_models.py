@@ -99,3 +99,11 @@ def test_kb_and_ask_commands(cache_dir: Path, tmp_path: Path, llm_server: str) -
         removed.returncode == 0
         and run(cache_dir, kb_dir, "kb", "list", "--kb", "muzea").stdout == ""
     )
+
+
+def test_kb_and_ask_help_name_the_default_knowledge_base(cache_dir: Path, tmp_path: Path) -> None:
+    for command in (["kb", "query"], ["ask"]):
+        shown = run(cache_dir, tmp_path, *command, "--help")
+        assert shown.returncode == 0, shown.stderr
+        words = " ".join(shown.stdout.replace("│", " ").split())
+        assert "Knowledge base name; left out, the kb.default setting ('default')." in words

@@ -17,7 +17,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 KbOption = Annotated[
-    str | None, typer.Option("--kb", help="Knowledge base name [default: kb.default, 'default'].")
+    str | None,
+    typer.Option("--kb", help="Knowledge base name; left out, the kb.default setting ('default')."),
 ]
 
 
