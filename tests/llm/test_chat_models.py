@@ -94,11 +94,11 @@ def test_kb_and_ask_commands(cache_dir: Path, tmp_path: Path, llm_server: str) -
     missing = run(cache_dir, kb_dir, "ask", "Pytanie?", "--kb", "nie-ma")
     assert missing.returncode == 1
     assert "no knowledge base named 'nie-ma'" in missing.stderr
-    removed = run(cache_dir, kb_dir, "kb", "remove", str(document), "--kb", "muzea")
-    assert (
-        removed.returncode == 0
-        and run(cache_dir, kb_dir, "kb", "list", "--kb", "muzea").stdout == ""
-    )
+    removed = run(cache_dir, kb_dir, "kb", "remove", "inne.txt", str(document), "--kb", "muzea")
+    assert removed.returncode == 1
+    assert removed.stdout == f"removed {document.resolve()}\n"
+    assert removed.stderr == "failed  inne.txt: not in knowledge base 'muzea'\n"
+    assert run(cache_dir, kb_dir, "kb", "list", "--kb", "muzea").stdout == ""
 
 
 def test_kb_and_ask_help_name_the_default_knowledge_base(cache_dir: Path, tmp_path: Path) -> None:
@@ -107,3 +107,10 @@ def test_kb_and_ask_help_name_the_default_knowledge_base(cache_dir: Path, tmp_pa
         assert shown.returncode == 0, shown.stderr
         words = " ".join(shown.stdout.replace("│", " ").split())
         assert "Knowledge base name; left out, the kb.default setting ('default')." in words
+
+
+def test_blank_queries_and_questions_are_usage_errors(cache_dir: Path, tmp_path: Path) -> None:
+    for command in (["kb", "query", "  "], ["ask", ""]):
+        refused = run(cache_dir, tmp_path, *command)
+        assert refused.returncode == 2
+        assert "is empty" in refused.stderr

@@ -22,6 +22,12 @@ KbOption = Annotated[
 ]
 
 
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise typer.BadParameter("is empty")
+    return text
+
+
 def _models(settings: Settings):  # type: ignore[no-untyped-def]
     from lbrxvoicepro.runtime import ModelManager
 
@@ -89,18 +95,25 @@ def remove(
     """Remove documents (and all their chunks) from a knowledge base."""
     settings: Settings = ctx.obj
     _require(settings, kb)
-    removed = _models(settings).knowledge_base(kb).remove(sources)
-    for source in removed:
-        typer.echo(f"removed {source}")
-    if len(removed) < len(sources):
-        typer.echo(f"{len(sources) - len(removed)} not found in the knowledge base", err=True)
+    knowledge_base = _models(settings).knowledge_base(kb)
+    missing = 0
+    for source in sources:
+        for removed in knowledge_base.remove([source]) or [None]:
+            if removed is None:
+                missing += 1
+                typer.echo(
+                    f"failed  {source}: not in knowledge base {knowledge_base.name!r}", err=True
+                )
+            else:
+                typer.echo(f"removed {removed}")
+    if missing:
         sys.exit(1)
 
 
 @app.command()
 def query(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="What to look for.")],
+    text: Annotated[str, typer.Argument(help="What to look for.", callback=_not_blank)],
     kb: KbOption = None,
     k: Annotated[int, typer.Option("-k", min=1, help="How many passages.")] = 5,
 ) -> None:
@@ -114,7 +127,7 @@ def query(
 
 def ask(
     ctx: typer.Context,
-    question: Annotated[str, typer.Argument(help="The question.")],
+    question: Annotated[str, typer.Argument(help="The question.", callback=_not_blank)],
     kb: KbOption = None,
     llm: Annotated[
         str | None,
