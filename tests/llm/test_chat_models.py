@@ -89,6 +89,7 @@ def test_kb_and_ask_commands(cache_dir: Path, tmp_path: Path, llm_server: str) -
             cache_dir, kb_dir, "ask", "Kiedy muzeum jest bezpłatne?", "--kb", "muzea", *llm
         )
         assert answer.returncode == 0, answer.stderr
+        assert answer.stderr == ""
         lines = answer.stdout.rstrip().splitlines()
         assert lines[-1] == "[1] muzeum.txt, line 1" and "".join(lines[:-1]).strip()
     missing = run(cache_dir, kb_dir, "ask", "Pytanie?", "--kb", "nie-ma")

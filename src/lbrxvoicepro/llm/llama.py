@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -11,13 +13,37 @@ from typing import Any
 from lbrxvoicepro.errors import BackendNotInstalled, LLMError, ModelLoadError
 from lbrxvoicepro.llm.base import ChatMessage
 
+_log = logging.getLogger(__name__)
+_GGML_LOG_ERROR = 4
+_native_log_callback: Any = None
+
+
+def _route_native_logs(llama_cpp: Any) -> None:
+    """llama.cpp's own messages go to this module's logger, errors as errors and the rest as
+    debug: llama-cpp-python maps the current log levels wrongly and prints warnings (e.g. about
+    the SWA cache) to the terminal even with ``verbose=False``."""
+    global _native_log_callback
+    if _native_log_callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def forward(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        message = text.decode("utf-8", errors="replace").rstrip()
+        if message:
+            _log.log(logging.ERROR if level == _GGML_LOG_ERROR else logging.DEBUG, message)
+
+    _native_log_callback = forward
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+
 
 class LlamaCppChatModel:
     def __init__(self, model_path: Path, context_tokens: int = 4096, threads: int = 0) -> None:
         try:
+            import llama_cpp
             from llama_cpp import Llama
         except ImportError as error:
             raise BackendNotInstalled.extra("llama-cpp", "llm") from error
+        _route_native_logs(llama_cpp)
         self.model_path = Path(model_path)
         try:
             self._llama = Llama(
