@@ -100,6 +100,14 @@ def test_kb_and_ask_commands(cache_dir: Path, tmp_path: Path, llm_server: str) -
     assert removed.stdout == f"removed {document.resolve()}\n"
     assert removed.stderr == "failed  inne.txt: not in knowledge base 'muzea'\n"
     assert run(cache_dir, kb_dir, "kb", "list", "--kb", "muzea").stdout == ""
+    nothing = run(cache_dir, kb_dir, "kb", "query", "muzeum", "--kb", "muzea")
+    assert (nothing.returncode, nothing.stdout) == (0, "")
+    assert nothing.stderr == "no passages: knowledge base 'muzea' is empty\n"
+    unfounded = run(cache_dir, kb_dir, "ask", "Kiedy muzeum jest bezpłatne?", "--kb", "muzea")
+    assert unfounded.returncode == 0
+    assert unfounded.stderr == (
+        "warning: knowledge base 'muzea' is empty; answering without passages\n"
+    )
 
 
 def test_kb_and_ask_help_name_the_default_knowledge_base(cache_dir: Path, tmp_path: Path) -> None:

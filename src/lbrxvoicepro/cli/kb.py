@@ -120,9 +120,14 @@ def query(
     """Ranked passages with their source and location."""
     settings: Settings = ctx.obj
     _require(settings, kb)
-    for rank, hit in enumerate(_models(settings).knowledge_base(kb).search(text, k), start=1):
+    knowledge_base = _models(settings).knowledge_base(kb)
+    hits = knowledge_base.search(text, k)
+    for rank, hit in enumerate(hits, start=1):
         typer.echo(f"{rank}. {hit.chunk.source} ({hit.chunk.location})  score {hit.score:.4f}")
         typer.echo(f"   {hit.chunk.text}")
+    if not hits:
+        why = "is empty" if not knowledge_base.documents() else "has none that match"
+        typer.echo(f"no passages: knowledge base {knowledge_base.name!r} {why}", err=True)
 
 
 def ask(
@@ -162,6 +167,12 @@ def ask(
     if not no_kb:
         _require(settings, kb)
         knowledge_base = models.knowledge_base(kb)
+        if not knowledge_base.documents():
+            typer.echo(
+                f"warning: knowledge base {knowledge_base.name!r} is empty; "
+                "answering without passages",
+                err=True,
+            )
     prompt, deltas = answer(question, models.chat_model(), llm_settings, knowledge_base, k)
     for delta in deltas:
         typer.echo(delta, nl=False)
