@@ -77,6 +77,7 @@ def test_add_search_and_cite(kb: KnowledgeBase, tmp_path: Path) -> None:
     hit = kb.search("When does the ferry leave?", 1)[0]
     assert (Path(hit.chunk.source).name, hit.chunk.location) == ("timetable.pdf", "page 2")
     assert kb.search("Kiedy kawiarnia jest zamknięta?", 1)[0].chunk.text.startswith("Kawiarnia")
+    assert kb.search(" \n", 1) == []
 
 
 def test_bad_files_are_reported_and_the_rest_go_in(kb: KnowledgeBase, tmp_path: Path) -> None:

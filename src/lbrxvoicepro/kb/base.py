@@ -126,7 +126,10 @@ class KnowledgeBase:
         return self.store.documents()
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        """Best ``k`` hits; searches from concurrent threads share embedding batches."""
+        """Best ``k`` hits (none for a blank query); searches from concurrent threads share
+        embedding batches."""
+        if not query.strip():
+            return []
         return self.batcher.search(query, k or self.settings.top_k)
 
     def close(self) -> None:
