@@ -98,14 +98,12 @@ def remove(
     knowledge_base = _models(settings).knowledge_base(kb)
     missing = 0
     for source in sources:
-        for removed in knowledge_base.remove([source]) or [None]:
-            if removed is None:
-                missing += 1
-                typer.echo(
-                    f"failed  {source}: not in knowledge base {knowledge_base.name!r}", err=True
-                )
-            else:
-                typer.echo(f"removed {removed}")
+        removed = knowledge_base.remove([source])
+        for resolved in removed:
+            typer.echo(f"removed {resolved}")
+        if not removed:
+            missing += 1
+            typer.echo(f"failed  {source}: not in knowledge base {knowledge_base.name!r}", err=True)
     if missing:
         sys.exit(1)
 

@@ -14,7 +14,7 @@ from lbrxvoicepro.errors import BackendNotInstalled, LLMError, ModelLoadError
 from lbrxvoicepro.llm.base import ChatMessage
 
 _log = logging.getLogger(__name__)
-_GGML_LOG_ERROR = 4
+_GGML_LOG_ERROR = 4  # GGML_LOG_LEVEL_ERROR in the ggml.h that llama-cpp-python builds
 _native_log_callback: Any = None
 
 
