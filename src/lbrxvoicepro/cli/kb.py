@@ -165,13 +165,12 @@ def ask(
     if not no_kb:
         _require(settings, kb)
         knowledge_base = models.knowledge_base(kb)
-        if not knowledge_base.documents():
-            typer.echo(
-                f"warning: knowledge base {knowledge_base.name!r} is empty; "
-                "answering without passages",
-                err=True,
-            )
     prompt, deltas = answer(question, models.chat_model(), llm_settings, knowledge_base, k)
+    if knowledge_base is not None and not prompt.sources and not knowledge_base.documents():
+        typer.echo(
+            f"warning: knowledge base {knowledge_base.name!r} is empty; answering without passages",
+            err=True,
+        )
     for delta in deltas:
         typer.echo(delta, nl=False)
     typer.echo()
