@@ -88,9 +88,13 @@ def main() -> None:
     parser.add_argument("--recall-queries", type=int, default=2000)
     parser.add_argument("--skip-chroma", action="store_true", help="measure lbrxvoicepro only")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lbrx-rag-") as work:
+        measure(args, Path(work))
 
+
+def measure(args: argparse.Namespace, work: Path) -> None:
+    """Index the corpus in ``work`` (removed afterwards), then time lbrxvoicepro and ChromaDB."""
     corpus = generate(args.size)
-    work = Path(tempfile.mkdtemp(prefix="lbrx-rag-"))
     settings = Settings(cache_dir=Path(".cache"), kb={"data_dir": work / "kb"})  # type: ignore[arg-type]
     models = ModelManager(settings, freeze_after_load=True)  # as the server runs it
     kb = models.knowledge_base("bench")
