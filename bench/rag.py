@@ -92,6 +92,8 @@ def main() -> None:
     parser.add_argument("--recall-queries", type=int, default=2000)
     parser.add_argument("--skip-chroma", action="store_true", help="measure lbrxvoicepro only")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     with tempfile.TemporaryDirectory(prefix="lbrx-rag-") as work:
         measure(args, Path(work))
 
