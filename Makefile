@@ -53,7 +53,7 @@ demo: install
 	rm -rf $(DEMO_CACHE)/demo/kb
 	$(DEMO_KB) $(CLI) kb add examples/kb docs --kb demo
 	$(DEMO_KB) $(CLI) kb query "Kto założył uczelnię w Krakowie?" --kb demo -k 2
-	$(DEMO_KB) LBRX_LLM__MAX_TOKENS=80 $(CLI) ask "Jak dojechać z lotniska do centrum Krakowa?" --kb demo -k 2
+	$(DEMO_KB) LBRX_LLM__MAX_TOKENS=80 LBRX_LLM__TEMPERATURE=0 $(CLI) ask "Jak dojechać z lotniska do centrum Krakowa?" --kb demo -k 2
 
 test: install
 	$(PY) -m ruff check src tests bench

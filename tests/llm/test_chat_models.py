@@ -13,7 +13,7 @@ from lbrxvoicepro.errors import LLMError
 from lbrxvoicepro.kb.retriever import Hit
 from lbrxvoicepro.kb.store import StoredChunk
 from lbrxvoicepro.llm import ChatMessage, astream
-from lbrxvoicepro.llm.llama import LlamaCppChatModel
+from lbrxvoicepro.llm.llama import LlamaCppChatModel, transcript
 from lbrxvoicepro.llm.openai_http import OpenAIChatModel
 from lbrxvoicepro.llm.prompt import build_prompt, citation_list
 from lbrxvoicepro.runtime import ModelManager
@@ -27,6 +27,29 @@ def test_embedded_llama_cpp_streams(models: ModelManager) -> None:
     assert isinstance(model, LlamaCppChatModel)
     deltas = list(model.stream(QUESTION, max_tokens=12, temperature=0.0))
     assert len(deltas) >= 3 and "".join(deltas).strip()
+
+
+def test_a_base_model_answers_from_the_passages_in_the_system_prompt(models: ModelManager) -> None:
+    """The bundled GGUF has no chat template; the passages (in the system message) must reach
+    it: the fact below exists nowhere else."""
+    model = models.chat_model()
+    assert model.base_model
+    safe = Hit(
+        StoredChunk(1, "/docs/notatki.txt", "§ 2", "Kod do sejfu w biurze to 4711."), 1, 1, 1
+    )
+    prompt = build_prompt(model, "Odpowiadaj krótko.", "Jaki jest kod do sejfu?", [safe])
+    answer = "".join(model.stream(prompt.messages, max_tokens=20, temperature=0.0))
+    assert "4711" in answer and answer == answer.lstrip()
+
+
+def test_a_base_model_transcript_keeps_every_turn_in_order() -> None:
+    messages = [
+        ChatMessage("system", "System."),
+        ChatMessage("user", "Pierwsze?"),
+        ChatMessage("assistant", "Tak."),
+        ChatMessage("user", "Drugie?"),
+    ]
+    assert transcript(messages) == "System.\n\nQ: Pierwsze?\nA: Tak.\n\nQ: Drugie?\nA:"
 
 
 async def test_embedded_llama_cpp_streams_off_the_event_loop(models: ModelManager) -> None:

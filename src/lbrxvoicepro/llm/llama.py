@@ -54,12 +54,10 @@ class LlamaCppChatModel:
             )
         except (ValueError, RuntimeError) as error:
             raise ModelLoadError(f"{model_path}: llama.cpp cannot load it: {error}") from error
-        metadata = self._llama.metadata
-        if "tokenizer.chat_template" not in metadata and metadata.get(
-            "general.architecture", ""
-        ).startswith("gemma"):
-            # A base Gemma GGUF carries no chat template; llama.cpp would fall back to Llama 2's.
-            self._llama.chat_format = "gemma"
+        # A GGUF without a chat template is a base model: it was never trained on turn markers
+        # (and llama.cpp's stand-in templates, e.g. Gemma's, drop the system message that
+        # carries the passages), so it is prompted with a plain-text transcript instead.
+        self.base_model = "tokenizer.chat_template" not in self._llama.metadata
         self._context_tokens = context_tokens
         self._lock = threading.Lock()  # one llama.cpp context generates one answer at a time
 
@@ -79,6 +77,9 @@ class LlamaCppChatModel:
     ) -> Iterator[str]:
         with self._lock:
             try:
+                if self.base_model:
+                    yield from self._complete(messages, max_tokens, temperature)
+                    return
                 events = self._llama.create_chat_completion(
                     messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
                     max_tokens=max_tokens,
@@ -91,3 +92,40 @@ class LlamaCppChatModel:
                         yield str(delta["content"])
             except (ValueError, RuntimeError) as error:
                 raise LLMError(f"{self.name}: generation failed: {error}") from error
+
+    def _complete(
+        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
+    ) -> Iterator[str]:
+        events = self._llama.create_completion(
+            transcript(messages),
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=TRANSCRIPT_STOPS,
+            stream=True,
+        )
+        started = False
+        for event in events:
+            text = str(event["choices"][0]["text"])  # type: ignore[index]
+            if not started:
+                text = text.lstrip()
+                started = bool(text)
+            if text:
+                yield text
+
+
+TRANSCRIPT_STOPS = ["\n\n", "\nQ:", "\nA:"]
+"""A base model's answer ends at a blank line or where it writes the next turn itself."""
+
+
+def transcript(messages: Sequence[ChatMessage]) -> str:
+    """The conversation as plain text that a base model continues with the answer: the system
+    text, then ``Q:`` / ``A:`` turns, ending with an open ``A:``."""
+    lines = []
+    for message in messages:
+        if message.role == "system":
+            lines.append(f"{message.content}\n")
+        elif message.role == "user":
+            lines.append(f"Q: {message.content}")
+        else:
+            lines.append(f"A: {message.content}\n")
+    return "\n".join(lines) + "\nA:"
