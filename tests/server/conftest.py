@@ -42,7 +42,7 @@ def server_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory
                 update={"encryption_key": SecretStr(base64.b64encode(bytes(range(32))).decode())}
             ),
             "kb": settings.kb.model_copy(update={"data_dir": folder / "kb"}),
-            "llm": settings.llm.model_copy(update={"max_tokens": 24}),
+            "llm": settings.llm.model_copy(update={"max_tokens": 24, "temperature": 0.0}),
         }
     )
 

@@ -98,16 +98,17 @@ async def converse(
 
         talker = asyncio.create_task(talk())
         try:
-            async for message in ws:
-                now = time.perf_counter()
-                if isinstance(message, bytes):
-                    events.append((now, {"type": "audio bytes", "size": len(message)}))
-                    speaking.set()
-                    continue
-                event = json.loads(message)
-                events.append((now, event))
-                if event["type"] == ("turn" if interruption is None else "barge_in"):
-                    break
+            async with asyncio.timeout(120):  # a missing event fails the test, never hangs it
+                async for message in ws:
+                    now = time.perf_counter()
+                    if isinstance(message, bytes):
+                        events.append((now, {"type": "audio bytes", "size": len(message)}))
+                        speaking.set()
+                        continue
+                    event = json.loads(message)
+                    events.append((now, event))
+                    if event["type"] == ("turn" if interruption is None else "barge_in"):
+                        break
             if interruption is not None:  # anything still sent after the barge-in is caught too
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(1.0):
