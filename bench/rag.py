@@ -12,9 +12,13 @@ Sustained load is open-loop: queries are submitted at fixed rates (``--rates``, 
 scheduled send time. Every query of a run is a different question: nothing is served from a
 cache. On a shared host one run's p99 under heavy load swings with the neighbours' load:
 ``--repeats N`` measures each rate N times, prints every run and the median p99 of each rate.
+The load runs twice (``--processes``, default ``1,<cores>``): against the knowledge base in
+this process, with one search worker per core, and split over one process per core, each with
+one worker, as a load balancer over that many servers on this machine would split it (see
+``bench/rag_load.py``).
 
     .venv/bin/python bench/rag.py [--size 10000] [--rates 250,500,1000,1500] [--seconds 10]
-                                  [--repeats 1] [--skip-chroma]
+                                  [--repeats 1] [--processes 1,2] [--skip-chroma]
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag_corpus import generate
+from rag_load import ProcessSplit, in_process
 
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.runtime import ModelManager
@@ -43,40 +47,6 @@ from lbrxvoicepro.runtime import ModelManager
 def percentiles(values: list[float]) -> tuple[float, float]:
     array = np.array(values) * 1000
     return float(np.percentile(array, 50)), float(np.percentile(array, 99))
-
-
-def open_loop(  # type: ignore[no-untyped-def]
-    submit, queries: list[str], rate: float, seconds: float
-) -> tuple[list[float], float, float]:
-    """Send at ``rate`` per second for ``seconds``: latencies from each scheduled send time,
-    queries/s served, and the share of all cores this process kept busy meanwhile (the sender
-    included)."""
-    total = int(rate * seconds)
-    latencies: list[float] = []
-    lock = threading.Lock()
-    done = threading.Event()
-    began, cpu_began = time.perf_counter(), time.process_time()
-    start = began + 0.05
-
-    def finished(scheduled: float):  # type: ignore[no-untyped-def]
-        def record(_future) -> None:  # type: ignore[no-untyped-def]
-            with lock:
-                latencies.append(time.perf_counter() - scheduled)
-                if len(latencies) == total:
-                    done.set()
-
-        return record
-
-    for index in range(total):
-        scheduled = start + index / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        submit(queries[index % len(queries)]).add_done_callback(finished(scheduled))
-    done.wait()
-    ended = time.perf_counter()
-    busy = (time.process_time() - cpu_began) / ((ended - began) * (os.cpu_count() or 1))
-    return latencies, total / (ended - start), busy
 
 
 def main() -> None:
@@ -91,9 +61,22 @@ def main() -> None:
     )
     parser.add_argument("--recall-queries", type=int, default=2000)
     parser.add_argument("--skip-chroma", action="store_true", help="measure lbrxvoicepro only")
+    parser.add_argument(
+        "--processes",
+        default=f"1,{os.cpu_count() or 1}",
+        help="setups measured under load: 1 is the knowledge base in this process with one "
+        "search worker per core; N > 1 splits the load over N processes, each with its share of "
+        "the cores, as a load balancer over N servers on this machine would",
+    )
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    try:
+        args.processes = sorted({int(count) for count in args.processes.split(",")})
+    except ValueError:
+        parser.error(f"--processes {args.processes!r}: expected counts such as 1,2")
+    if args.processes[0] < 1:
+        parser.error("--processes: every count must be at least 1")
     with tempfile.TemporaryDirectory(prefix="lbrx-rag-") as work:
         measure(args, Path(work))
 
@@ -122,28 +105,32 @@ def measure(args: argparse.Namespace, work: Path) -> None:
     single_lbrx = timed(lambda query: kb.search(query, 5), queries[:500])
 
     rates = [float(r) for r in args.rates.split(",")]
-    loaded = [
-        (rate, open_loop(kb.batcher.submit, queries, rate, args.seconds))
-        for rate in rates
-        for _ in range(args.repeats)
-    ]
+    loaded = []
+    for count in args.processes:
+        split = ProcessSplit(count, settings, "bench", queries) if count > 1 else None
+        run = split.run if split else in_process(kb.batcher.submit, queries)
+        loaded += [
+            (count, rate, run(rate, args.seconds)) for rate in rates for _ in range(args.repeats)
+        ]
+        if split:
+            split.close()
 
     s50, s99 = percentiles(single_lbrx)
     print(f"recall@5 ({len(sample)} queries): lbrx {lbrx_recall:.3f}")
     print(f"single query p50/p99 ms: lbrx {s50:.1f}/{s99:.1f}")
-    p99s: dict[float, list[float]] = {}
-    for rate, (latencies, qps, busy) in loaded:
-        p50, p99 = percentiles(latencies)
-        p99s.setdefault(rate, []).append(p99)
+    p99s: dict[tuple[int, float], list[float]] = {}
+    for count, rate, load in loaded:
+        p50, p99 = percentiles(load.latencies)
+        p99s.setdefault((count, rate), []).append(p99)
         print(
-            f"lbrx under {rate:.0f} q/s offered for {args.seconds:.0f} s: "
-            f"{qps:.0f} q/s served, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-            f"CPU {busy:.0%} of {os.cpu_count()} cores"
+            f"lbrx under {rate:.0f} q/s offered for {args.seconds:.0f} s{setup(count)}: "
+            f"{load.served:.0f} q/s served, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+            f"CPU {load.busy:.0%} of {os.cpu_count()} cores"
         )
-    for rate, values in p99s.items():
+    for (count, rate), values in p99s.items():
         if len(values) > 1:
             print(
-                f"lbrx under {rate:.0f} q/s: median p99 of {len(values)} runs "
+                f"lbrx under {rate:.0f} q/s{setup(count)}: median p99 of {len(values)} runs "
                 f"{statistics.median(values):.1f} ms"
             )
     if args.skip_chroma:
@@ -156,7 +143,7 @@ def measure(args: argparse.Namespace, work: Path) -> None:
         count = min(len(queries), 2000)
         list(pool.map(chroma_search, queries[:count]))
         chroma_qps = count / (time.perf_counter() - t)
-    best = max(qps for _, (_, qps, _) in loaded)
+    best = max(load.served for _, _, load in loaded)
     print(f"chroma: recall@5 {chroma_recall:.3f}, single query p50/p99 ms {c50:.1f}/{c99:.1f}")
     print(f"chroma, 8 threads, closed loop: {chroma_qps:.0f} q/s")
     print(
@@ -164,6 +151,10 @@ def measure(args: argparse.Namespace, work: Path) -> None:
         f"single p50 chroma/lbrx {c50 / s50:.2f}x, recall@5 lbrx-chroma "
         f"{lbrx_recall - chroma_recall:+.3f}"
     )
+
+
+def setup(processes: int) -> str:
+    return f", {processes} processes" if processes > 1 else ", one process"
 
 
 def timed(search, queries: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
