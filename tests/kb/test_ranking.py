@@ -1,4 +1,5 @@
-"""Top-k selection, int8 dense scoring and length-grouped embedding against plain references."""
+"""Top-k selection, int8 dense scoring, length groups and batched embedding against plain
+references."""
 
 from __future__ import annotations
 

@@ -5,10 +5,12 @@ default, quantised to int8. Exports are cached under the cache directory, keyed 
 files, so a changed model is exported again.
 
 Throughput on a small CPU comes from not computing padding and from keeping every core on its own
-batch: texts are grouped by token length (each group padded only to its own longest text), and
-each inference is single-threaded, so concurrent batches run side by side, one per core. On 2
-cores with short queries that embeds ~1.7x the queries/s of padded batches on two intra-op
-threads (see ``bench/rag.py``).
+batch. BERT encoders (all-MiniLM-L6-v2 among them) are exported ``flat`` (see
+``lbrxvoicepro.kb.export``): a batch of texts of any lengths is one inference over its real
+tokens, short texts packed several to an attention row. Other models are exported ``padded``
+and their texts grouped by token length, each group padded only to its own longest text. Each
+inference is single-threaded, so concurrent batches run side by side, one per core (see
+``bench/rag.py`` and BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 from lbrxvoicepro.errors import BackendNotInstalled, ModelLoadError, ModelNotFound
 
 Precision = Literal["int8", "fp32"]
+Layout = Literal["flat", "padded"]
 
 
 class Embedder(Protocol):
@@ -55,6 +58,7 @@ class OnnxEmbedder:
 
         self.model_dir = Path(model_dir)
         self.precision = precision
+        self.layout = export_layout(self.model_dir)
         onnx_path = export_onnx(self.model_dir, Path(cache_dir), precision)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
@@ -98,15 +102,26 @@ class OnnxEmbedder:
         if not texts:
             return vectors
         tokens = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
-        groups = length_groups([len(ids) for ids in tokens], batch_size)
+        lengths = [len(ids) for ids in tokens]
+        if self.layout == "flat":
+            by_length = sorted(range(len(tokens)), key=lengths.__getitem__)
+            groups = [by_length[at : at + batch_size] for at in range(0, len(tokens), batch_size)]
+            run = self._run_flat
+        else:
+            groups = length_groups(lengths, batch_size)
+            run = self._run_padded
         batches = [[tokens[i] for i in group] for group in groups]
         spread = len(texts) > batch_size
-        rows = self._workers.map(self._run, batches) if spread else map(self._run, batches)
+        rows = self._workers.map(run, batches) if spread else map(run, batches)
         for group, group_rows in zip(groups, rows, strict=True):
             vectors[group] = group_rows
         return vectors
 
-    def _run(self, batch: list[list[int]]) -> np.ndarray:
+    def _run_flat(self, batch: list[list[int]]) -> np.ndarray:
+        (rows,) = self._session.run(None, flat_inputs(batch))
+        return np.asarray(rows, dtype=np.float32)
+
+    def _run_padded(self, batch: list[list[int]]) -> np.ndarray:
         longest = max(len(ids) for ids in batch)
         ids = np.full((len(batch), longest), self._pad_id, dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -117,6 +132,64 @@ class OnnxEmbedder:
             None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         )
         return np.asarray(rows, dtype=np.float32)
+
+
+def flat_inputs(batch: Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+    """The inputs of a ``flat`` export for a batch of token id lists.
+
+    The tokens run as one sequence (``input_ids``, ``position_ids`` restarting at 0 for each
+    text). For attention they are scattered into rows as wide as the longest text, shorter texts
+    packed several to a row (``row_slots``); ``slot_tokens`` gives each row slot's token (empty
+    slots repeat token 0), ``token_slots`` each token's slot, and ``attention_bias`` keeps every
+    token's attention inside its own text. ``pooling`` averages each text's tokens.
+    """
+    lengths = np.array([len(ids) for ids in batch])
+    width = int(lengths.max())
+    starts = np.cumsum(lengths) - lengths
+    positions = np.arange(lengths.sum()) - np.repeat(starts, lengths)
+    first_slots, rows = row_slots(lengths, width)
+    slots = np.repeat(first_slots, lengths) + positions
+    slot_tokens = np.zeros(rows * width, dtype=np.int64)
+    slot_tokens[slots] = np.arange(len(slots))
+    owner = np.full(rows * width, -1, dtype=np.int64)
+    owner[slots] = np.repeat(np.arange(len(batch)), lengths)
+    by_row = owner.reshape(rows, width)
+    same_text = by_row[:, :, None] == by_row[:, None, :]
+    bias = np.where(same_text, 0.0, np.finfo(np.float32).min).astype(np.float32)
+    pooling = np.zeros((len(batch), len(slots)), dtype=np.float32)
+    pooling[np.repeat(np.arange(len(batch)), lengths), np.arange(len(slots))] = np.repeat(
+        1.0 / lengths, lengths
+    )
+    return {
+        "input_ids": np.concatenate(batch).astype(np.int64),
+        "position_ids": positions.astype(np.int64),
+        "slot_tokens": slot_tokens,
+        "token_slots": slots.astype(np.int64),
+        "attention_bias": bias[:, None],
+        "pooling": pooling,
+    }
+
+
+def row_slots(lengths: np.ndarray, width: int) -> tuple[np.ndarray, int]:
+    """The first slot (row * width + column) of each text packed into rows of ``width`` slots,
+    longest first into the first row with room (first-fit decreasing), and the rows used."""
+    used: list[int] = []
+    first = np.empty(len(lengths), dtype=np.int64)
+    for text in np.argsort(-lengths, kind="stable"):
+        length = int(lengths[text])
+        row = next((r for r, taken in enumerate(used) if taken + length <= width), len(used))
+        if row == len(used):
+            used.append(0)
+        first[text] = row * width + used[row]
+        used[row] += length
+    return first, len(used)
+
+
+def export_layout(model_dir: Path) -> Layout:
+    """``flat`` for BERT encoders with absolute position embeddings, ``padded`` for the rest."""
+    config = json.loads((model_dir / "config.json").read_text())
+    absolute = config.get("position_embedding_type", "absolute") == "absolute"
+    return "flat" if config.get("model_type") == "bert" and absolute else "padded"
 
 
 def length_groups(lengths: Sequence[int], max_size: int, slack: float = 1.1) -> list[list[int]]:
@@ -147,8 +220,9 @@ def export_onnx(model_dir: Path, cache_dir: Path, precision: Precision) -> Path:
             f"{model_dir}: not a sentence-transformers model directory "
             "(config.json and tokenizer.json are needed)"
         )
+    layout = export_layout(model_dir)
     target_dir = cache_dir / "embeddings" / f"{model_dir.name}-{_fingerprint(model_dir)}"
-    target = target_dir / f"model-{precision}.onnx"
+    target = target_dir / f"model-{precision}-{layout}.onnx"
     if target.is_file():
         return target
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -160,18 +234,20 @@ def export_onnx(model_dir: Path, cache_dir: Path, precision: Precision) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            _export_in_child(model_dir, staging / target.name, precision)
+            _export_in_child(model_dir, staging / target.name, precision, layout)
             os.replace(staging / target.name, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def _export_in_child(model_dir: Path, destination: Path, precision: Precision) -> None:
+def _export_in_child(
+    model_dir: Path, destination: Path, precision: Precision, layout: Layout
+) -> None:
     from lbrxvoicepro.kb.export import MISSING_BACKEND
 
     command = [sys.executable, "-m", "lbrxvoicepro.kb.export", str(model_dir), str(destination)]
-    done = subprocess.run([*command, precision], capture_output=True, text=True)
+    done = subprocess.run([*command, precision, layout], capture_output=True, text=True)
     if done.returncode == MISSING_BACKEND:
         raise BackendNotInstalled.extra("embeddings export", "kb")
     if done.returncode != 0:

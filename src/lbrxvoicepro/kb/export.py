@@ -1,11 +1,19 @@
 """A sentence-transformers model to one ONNX graph (mean pooling and normalisation inside),
 optionally quantised to int8.
 
+Two layouts (``embeddings.export_layout`` picks one):
+
+- ``flat`` (BERT encoders with absolute positions, e.g. all-MiniLM-L6-v2): the batch's real
+  tokens run as one (tokens, hidden) matrix through every linear layer, layer norm and GELU, so
+  texts of any lengths share one inference and no padding is computed; only attention sees rows,
+  into which short texts are packed several to a row and kept apart by an additive mask.
+- ``padded`` (any other model): the usual (texts, longest) batch with an attention mask.
+
 Run as a child process by ``embeddings.export_onnx``: tracing imports torch (hundreds of MB that a
 server would otherwise keep) and makes torch, transformers and ONNX Runtime's quantiser print
 warnings meant for their developers. The child's output is shown only if the export fails.
 
-    python -m lbrxvoicepro.kb.export MODEL_DIR OUTPUT.onnx {int8,fp32}
+    python -m lbrxvoicepro.kb.export MODEL_DIR OUTPUT.onnx {int8,fp32} {flat,padded}
 """
 
 from __future__ import annotations
@@ -17,9 +25,10 @@ MISSING_BACKEND = 3
 """Exit status when torch or transformers is not installed."""
 
 
-def export(model_dir: Path, destination: Path, precision: str) -> None:
+def export(model_dir: Path, destination: Path, precision: str, layout: str) -> None:
     fp32 = destination.with_name(f"{destination.stem}-fp32.onnx")
-    _export_fp32(model_dir, fp32 if precision == "int8" else destination)
+    exporter = _export_flat if layout == "flat" else _export_padded
+    exporter(model_dir, fp32 if precision == "int8" else destination)
     if precision == "int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -27,7 +36,7 @@ def export(model_dir: Path, destination: Path, precision: str) -> None:
         fp32.unlink()
 
 
-def _export_fp32(model_dir: Path, destination: Path) -> None:
+def _export_padded(model_dir: Path, destination: Path) -> None:
     import torch
     from transformers import AutoModel
 
@@ -69,8 +78,77 @@ def _export_fp32(model_dir: Path, destination: Path) -> None:
         )
 
 
+def _export_flat(model_dir: Path, destination: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    class FlatBertEncoder(torch.nn.Module):
+        """BERT over the real tokens of a batch (inputs: see ``embeddings.flat_inputs``)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
+
+        def forward(
+            self, input_ids, position_ids, slot_tokens, token_slots, attention_bias, pooling
+        ):  # type: ignore[no-untyped-def]
+            embeddings = self.bert.embeddings
+            hidden = embeddings.LayerNorm(
+                embeddings.word_embeddings(input_ids)
+                + embeddings.position_embeddings(position_ids)
+                + embeddings.token_type_embeddings.weight[0]
+            )
+            rows, width = attention_bias.shape[0], attention_bias.shape[-1]
+            for layer in self.bert.encoder.layer:
+                attention = layer.attention.self
+                heads, size = attention.num_attention_heads, attention.attention_head_size
+                weight = torch.cat(
+                    [attention.query.weight, attention.key.weight, attention.value.weight]
+                )
+                bias = torch.cat([attention.query.bias, attention.key.bias, attention.value.bias])
+                qkv = torch.nn.functional.linear(hidden, weight, bias)[slot_tokens]
+                qkv = qkv.view(rows, width, 3 * heads, size).transpose(1, 2)
+                query, key, value = qkv.split(heads, dim=1)
+                scores = query @ key.transpose(-1, -2) / size**0.5 + attention_bias
+                context = torch.softmax(scores, dim=-1) @ value
+                context = context.transpose(1, 2).reshape(rows * width, heads * size)
+                hidden = layer.attention.output(context[token_slots], hidden)
+                hidden = layer.output(layer.intermediate(hidden), hidden)
+            return torch.nn.functional.normalize(pooling @ hidden, dim=-1)
+
+    # Two texts of 3 and 5 tokens, packed into two rows of width 5.
+    example = (
+        torch.tensor([101, 2000, 102, 101, 2001, 2002, 2003, 102]),
+        torch.tensor([0, 1, 2, 0, 1, 2, 3, 4]),
+        torch.tensor([0, 1, 2, 0, 0, 3, 4, 5, 6, 7]),
+        torch.tensor([0, 1, 2, 5, 6, 7, 8, 9]),
+        torch.zeros(2, 1, 5, 5),
+        torch.zeros(2, 8),
+    )
+    names = ["input_ids", "position_ids", "slot_tokens", "token_slots", "attention_bias", "pooling"]
+    with torch.inference_mode():
+        torch.onnx.export(
+            FlatBertEncoder().eval(),
+            example,
+            str(destination),
+            input_names=names,
+            output_names=["embedding"],
+            dynamic_axes={
+                "input_ids": {0: "tokens"},
+                "position_ids": {0: "tokens"},
+                "slot_tokens": {0: "slots"},
+                "token_slots": {0: "tokens"},
+                "attention_bias": {0: "rows", 2: "width", 3: "width"},
+                "pooling": {0: "texts", 1: "tokens"},
+                "embedding": {0: "texts"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+
+
 def main() -> None:
-    model_dir, destination, precision = sys.argv[1:]
+    model_dir, destination, precision, layout = sys.argv[1:]
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
@@ -78,7 +156,7 @@ def main() -> None:
         print(error, file=sys.stderr)
         sys.exit(MISSING_BACKEND)
     try:
-        export(Path(model_dir), Path(destination), precision)
+        export(Path(model_dir), Path(destination), precision, layout)
     except Exception as error:  # the process boundary: one line for the parent's error
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         sys.exit(1)
