@@ -97,6 +97,7 @@ class ProcessSplit:
                 daemon=True,
             )
             process.start()
+            child.close()  # so that a child that dies ends ``recv`` with EOFError, not a hang
             self._pipes.append(parent)
             self._processes.append(process)
         for pipe in self._pipes:
