@@ -58,7 +58,6 @@ class OnnxEmbedder:
 
         self.model_dir = Path(model_dir)
         self.precision = precision
-        self.layout = export_layout(self.model_dir)
         onnx_path = export_onnx(self.model_dir, Path(cache_dir), precision)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
@@ -85,6 +84,8 @@ class OnnxEmbedder:
         self._tokenizer.no_padding()
         self._pad_id = _pad_id(self.model_dir)
         self._dimensions = int(self._session.get_outputs()[0].shape[-1])
+        inputs = {graph_input.name for graph_input in self._session.get_inputs()}
+        self.layout: Layout = "flat" if "position_ids" in inputs else "padded"
 
     @property
     def name(self) -> str:

@@ -57,25 +57,14 @@ def _export_padded(model_dir: Path, destination: Path) -> None:
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, dim=-1)
 
-    encoder = SentenceEncoder().eval()
     example = torch.ones((2, 8), dtype=torch.int64)
     dynamic = {0: "batch", 1: "tokens"}
-    with torch.inference_mode():
-        torch.onnx.export(
-            encoder,
-            (example, example, torch.zeros_like(example)),
-            str(destination),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["embedding"],
-            dynamic_axes={
-                "input_ids": dynamic,
-                "attention_mask": dynamic,
-                "token_type_ids": dynamic,
-                "embedding": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+    _trace(
+        SentenceEncoder(),
+        {"input_ids": example, "attention_mask": example, "token_type_ids": 0 * example},
+        {"input_ids": dynamic, "attention_mask": dynamic, "token_type_ids": dynamic},
+        destination,
+    )
 
 
 def _export_flat(model_dir: Path, destination: Path) -> None:
@@ -117,31 +106,38 @@ def _export_flat(model_dir: Path, destination: Path) -> None:
             return torch.nn.functional.normalize(pooling @ hidden, dim=-1)
 
     # Two texts of 3 and 5 tokens, packed into two rows of width 5.
-    example = (
-        torch.tensor([101, 2000, 102, 101, 2001, 2002, 2003, 102]),
-        torch.tensor([0, 1, 2, 0, 1, 2, 3, 4]),
-        torch.tensor([0, 1, 2, 0, 0, 3, 4, 5, 6, 7]),
-        torch.tensor([0, 1, 2, 5, 6, 7, 8, 9]),
-        torch.zeros(2, 1, 5, 5),
-        torch.zeros(2, 8),
-    )
-    names = ["input_ids", "position_ids", "slot_tokens", "token_slots", "attention_bias", "pooling"]
+    example = {
+        "input_ids": torch.tensor([101, 2000, 102, 101, 2001, 2002, 2003, 102]),
+        "position_ids": torch.tensor([0, 1, 2, 0, 1, 2, 3, 4]),
+        "slot_tokens": torch.tensor([0, 1, 2, 0, 0, 3, 4, 5, 6, 7]),
+        "token_slots": torch.tensor([0, 1, 2, 5, 6, 7, 8, 9]),
+        "attention_bias": torch.zeros(2, 1, 5, 5),
+        "pooling": torch.zeros(2, 8),
+    }
+    dynamic = {
+        "input_ids": {0: "tokens"},
+        "position_ids": {0: "tokens"},
+        "slot_tokens": {0: "slots"},
+        "token_slots": {0: "tokens"},
+        "attention_bias": {0: "rows", 2: "width", 3: "width"},
+        "pooling": {0: "texts", 1: "tokens"},
+    }
+    _trace(FlatBertEncoder(), example, dynamic, destination)
+
+
+def _trace(encoder, example, dynamic, destination: Path) -> None:  # type: ignore[no-untyped-def]
+    """ONNX graph of ``encoder`` (inputs named and ordered as ``example``; one output,
+    ``embedding``, a row per text)."""
+    import torch
+
     with torch.inference_mode():
         torch.onnx.export(
-            FlatBertEncoder().eval(),
-            example,
+            encoder.eval(),
+            tuple(example.values()),
             str(destination),
-            input_names=names,
+            input_names=list(example),
             output_names=["embedding"],
-            dynamic_axes={
-                "input_ids": {0: "tokens"},
-                "position_ids": {0: "tokens"},
-                "slot_tokens": {0: "slots"},
-                "token_slots": {0: "tokens"},
-                "attention_bias": {0: "rows", 2: "width", 3: "width"},
-                "pooling": {0: "texts", 1: "tokens"},
-                "embedding": {0: "texts"},
-            },
+            dynamic_axes={**dynamic, "embedding": {0: "texts"}},
             opset_version=17,
             dynamo=False,
         )
