@@ -171,7 +171,12 @@ class LlmSettings(BaseModel):
     max_tokens: int = Field(256, ge=1, description="longest answer")
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     threads: int = Field(0, ge=0, description="llama.cpp threads; 0 uses every core")
-    timeout_s: float = Field(120.0, gt=0, description="HTTP timeout for the server backend")
+    timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="the server backend's HTTP timeout; embedded, the longest wait for the next "
+        "token before its process is restarted",
+    )
     system_prompt: str = Field(
         "Jesteś pomocnym asystentem. Odpowiadaj krótko, po polsku, wyłącznie na podstawie "
         "podanych fragmentów, i po każdym fakcie podawaj numer źródła w nawiasach, np. [1]. "

@@ -63,3 +63,12 @@ class KnowledgeBaseError(LbrxError):
 
 class LLMError(LbrxError):
     """The language model could not be reached or failed to answer."""
+
+
+class EngineCrashed(LbrxError):
+    """A native engine's process died (a signal such as SIGSEGV) or stopped answering. The
+    message names the engine and its version; the process is restarted for the next request."""
+
+
+class LLMUnavailable(LLMError, EngineCrashed):
+    """The embedded language model's process crashed or hung while answering."""

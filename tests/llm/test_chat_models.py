@@ -3,30 +3,60 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from lbrxvoicepro.config import LlmSettings
-from lbrxvoicepro.errors import LLMError
+from lbrxvoicepro.errors import LLMError, LLMUnavailable
 from lbrxvoicepro.kb.retriever import Hit
 from lbrxvoicepro.kb.store import StoredChunk
 from lbrxvoicepro.llm import ChatMessage, astream
-from lbrxvoicepro.llm.llama import LlamaCppChatModel, transcript
+from lbrxvoicepro.llm.llama import transcript
 from lbrxvoicepro.llm.openai_http import OpenAIChatModel
 from lbrxvoicepro.llm.prompt import build_prompt, citation_list
+from lbrxvoicepro.llm.supervised import SupervisedChatModel, engine_name
 from lbrxvoicepro.runtime import ModelManager
 from tests.e2e.test_cli import CLI
 
 QUESTION = [ChatMessage("user", "Wymień trzy kolory.")]
 
 
-def test_embedded_llama_cpp_streams(models: ModelManager) -> None:
+def test_embedded_llama_cpp_streams_from_its_own_process(models: ModelManager) -> None:
     model = models.chat_model()
-    assert isinstance(model, LlamaCppChatModel)
+    assert isinstance(model, SupervisedChatModel) and model.pid != os.getpid()
     deltas = list(model.stream(QUESTION, max_tokens=12, temperature=0.0))
     assert len(deltas) >= 3 and "".join(deltas).strip()
+
+
+def test_a_native_crash_fails_that_answer_by_name_and_the_next_one_works(
+    models: ModelManager,
+) -> None:
+    """A segfault in llama.cpp must be a clear failure of one answer, never a dead caller."""
+    model = models.chat_model()
+    assert isinstance(model, SupervisedChatModel)
+    answer = model.stream([ChatMessage("user", "Opowiedz długą bajkę.")], 200, 0.0)
+    next(answer)
+    crashed = model.pid
+    os.kill(crashed, signal.SIGSEGV)
+    with pytest.raises(LLMUnavailable, match="crashed") as failure:
+        list(answer)
+    assert str(failure.value).startswith(f"{engine_name()} crashed (SIGSEGV) while answering")
+    assert "llama-cpp-python 0." in engine_name()
+    assert model.pid != crashed
+    assert "".join(model.stream(QUESTION, max_tokens=8, temperature=0.0)).strip()
+
+
+def test_an_answer_left_early_frees_the_model_for_the_next(models: ModelManager) -> None:
+    model = models.chat_model()
+    answer = model.stream([ChatMessage("user", "Opowiedz długą bajkę.")], 200, 0.0)
+    next(answer)
+    answer.close()
+    assert "".join(model.stream(QUESTION, max_tokens=8, temperature=0.0)).strip()
 
 
 def test_a_base_model_answers_from_the_passages_in_the_system_prompt(models: ModelManager) -> None:
@@ -131,6 +161,36 @@ def test_kb_and_ask_commands(cache_dir: Path, tmp_path: Path, llm_server: str) -
     assert unfounded.stderr == (
         "warning: knowledge base 'muzea' is empty; answering without passages\n"
     )
+
+
+def test_ask_reports_a_crashed_llm_in_one_line(cache_dir: Path, tmp_path: Path) -> None:
+    """The worker is killed with SIGSEGV while it loads the model, as a bad build would crash."""
+    asking = subprocess.Popen(
+        [*CLI, "ask", "Pytanie?", "--no-kb"],
+        env={**os.environ, "LBRX_CACHE_DIR": str(cache_dir), "LBRX_KB__DATA_DIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker = None
+    while worker is None and asking.poll() is None:
+        worker = next(
+            (
+                child
+                for child in psutil.Process(asking.pid).children()
+                if "lbrxvoicepro.llm.worker" in child.cmdline()
+            ),
+            None,
+        )
+        time.sleep(0.01)
+    assert worker is not None, asking.communicate()
+    worker.send_signal(signal.SIGSEGV)
+    out, err = asking.communicate(timeout=120)
+    assert asking.returncode == 1, (out, err)
+    assert err.splitlines() == [
+        f"error: {engine_name()} crashed (SIGSEGV) while loading the model with "
+        "gemma-3-270m-q4_k_m.gguf; it was restarted for the next request"
+    ]
 
 
 def test_kb_and_ask_help_name_the_default_knowledge_base(cache_dir: Path, tmp_path: Path) -> None:

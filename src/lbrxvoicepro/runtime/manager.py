@@ -115,7 +115,8 @@ class ModelManager:
         )
 
     def chat_model(self) -> ChatModel:
-        """The configured language model: embedded llama.cpp or an OpenAI-compatible server."""
+        """The configured language model: an OpenAI-compatible server, or embedded llama.cpp
+        in a supervised child process (a native crash there fails one answer, not the caller)."""
         llm = self.settings.llm
 
         def load() -> ChatModel:
@@ -124,10 +125,10 @@ class ModelManager:
                 from lbrxvoicepro.llm.openai_http import OpenAIChatModel
 
                 return OpenAIChatModel(llm)
-            from lbrxvoicepro.llm.llama import LlamaCppChatModel
+            from lbrxvoicepro.llm.supervised import SupervisedChatModel
 
             path = self.catalog.resolve(llm.model, "llm")
-            return LlamaCppChatModel(path, llm.context_tokens, llm.threads)
+            return SupervisedChatModel(path, llm.context_tokens, llm.threads, llm.timeout_s)
 
         return self._get(("llm", llm.backend, llm.model, llm.base_url), load)
 

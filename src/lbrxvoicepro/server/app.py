@@ -20,6 +20,7 @@ from lbrxvoicepro.errors import (
     KnowledgeBaseError,
     LbrxError,
     LLMError,
+    LLMUnavailable,
     ModelNotFound,
     SynthesisError,
 )
@@ -51,6 +52,7 @@ STATUS: list[tuple[type[LbrxError], int]] = [
     (DecryptionError, 409),
     (ModelNotFound, 503),
     (ConfigError, 503),
+    (LLMUnavailable, 503),
     (LLMError, 502),
 ]
 
@@ -97,6 +99,8 @@ def _add_errors(app: FastAPI) -> None:
         headers = {}
         if isinstance(error, RateLimited):
             headers["Retry-After"] = str(error.retry_after)
+        if isinstance(error, LLMUnavailable):
+            headers["Retry-After"] = "1"  # its process is already restarting
         if isinstance(error, AuthError):
             headers["WWW-Authenticate"] = "Bearer"
         body = {"error": {"message": str(error), "type": type(error).__name__}}

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from lbrxvoicepro.errors import LbrxError
 from lbrxvoicepro.kb.base import NAME_PATTERN, knowledge_base_names
 from lbrxvoicepro.llm import ChatMessage, astream
 from lbrxvoicepro.llm.prompt import build_prompt, citation_list
@@ -89,8 +90,15 @@ async def chat_completions(request: Request, body: ChatRequest, _: User):  # typ
 
     async def events() -> AsyncIterator[str]:
         yield event({"role": "assistant"})
-        async for delta in deltas:
-            yield event({"content": delta})
+        try:
+            async for delta in deltas:
+                yield event({"content": delta})
+        except LbrxError as error:
+            # The status line has gone out: the failure travels as an error event (the openai
+            # SDK raises it as an APIError) and the stream ends without [DONE].
+            failure = {"error": {"message": str(error), "type": type(error).__name__}}
+            yield f"data: {json.dumps(failure, ensure_ascii=False)}\n\n"
+            return
         yield event({}, "stop")
         yield "data: [DONE]\n\n"
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from lbrxvoicepro.errors import KnowledgeBaseError
+from lbrxvoicepro.errors import KnowledgeBaseError, LbrxError
 from lbrxvoicepro.kb.base import knowledge_base_names
 from lbrxvoicepro.llm import ChatMessage, astream
 from lbrxvoicepro.llm.prompt import build_prompt
@@ -146,8 +146,14 @@ class Conversation:
             self.reply_task = asyncio.create_task(
                 self.answer(transcript.text, ended_at, timings, self.reply)
             )
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self.reply_task
+            except asyncio.CancelledError:
+                pass
+            except LbrxError as error:  # e.g. the LLM's process crashed: this answer is lost
+                await self.send(
+                    {"type": "error", "message": str(error), "kind": type(error).__name__}
+                )
 
     async def answer(
         self, question: str, ended_at: float, timings: dict[str, float], reply: Reply
@@ -186,17 +192,19 @@ class Conversation:
         """Stream the LLM; hand each finished sentence to the speaker as soon as it ends."""
         llm = self.state.settings.llm
         started, text = time.perf_counter(), ""
-        async for delta in astream(model, messages, llm.max_tokens, llm.temperature):  # type: ignore[arg-type]
-            timings.setdefault("llm_first_token_ms", _ms(started))
-            await self.send({"type": "llm_delta", "text": delta})
-            text += delta
-            pieces = list(split_sentences(text))
-            for sentence in pieces[:-1]:
-                await sentences.put(sentence.strip())
-            text = pieces[-1] if pieces else ""
-        if text.strip():
-            await sentences.put(text.strip())
-        await sentences.put(None)
+        try:
+            async for delta in astream(model, messages, llm.max_tokens, llm.temperature):  # type: ignore[arg-type]
+                timings.setdefault("llm_first_token_ms", _ms(started))
+                await self.send({"type": "llm_delta", "text": delta})
+                text += delta
+                pieces = list(split_sentences(text))
+                for sentence in pieces[:-1]:
+                    await sentences.put(sentence.strip())
+                text = pieces[-1] if pieces else ""
+            if text.strip():
+                await sentences.put(text.strip())
+        finally:
+            sentences.put_nowait(None)  # the speaker ends even when the LLM failed
 
     async def speak(
         self,
