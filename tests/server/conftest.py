@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import shutil
 import subprocess
 import time
@@ -114,9 +115,9 @@ def clip(name: str) -> Path:
     return Path(__file__).parent.parent / "data" / "pl" / name
 
 
-@pytest.fixture(scope="session")
-def live_server(app: FastAPI) -> Iterator[str]:
-    """The app on a real socket (uvicorn in a thread), for WebSocket clients."""
+@contextlib.contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` on a real socket (uvicorn in a thread): yields ``host:port``."""
     import threading
 
     import uvicorn
@@ -129,3 +130,10 @@ def live_server(app: FastAPI) -> Iterator[str]:
     yield f"127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app on a real socket, for WebSocket clients."""
+    with serving(app) as address:
+        yield address
