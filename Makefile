@@ -1,29 +1,66 @@
-# Two commands from a fresh machine: `make demo` and `make test`. Both create .venv and install.
+# Two commands from a fresh machine: `make demo` and `make test`. Both create .venv and install
+# from the locks in requirements/ (every package pinned with its hash; `make lock` refreshes them).
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/lbrxvoicepro
-STAMP := $(VENV)/.installed
-# silero-vad's wheel requires torch although only its ONNX file is read: install it without deps.
-NO_DEPS_PACKAGES := silero-vad==6.2.3 useful-moonshine-onnx==20251121
+# Every package comes from a lock, so pip resolves nothing; builds (llama-cpp-python ships only
+# as source) use the pinned build tools of build.lock instead of fetching their own.
+LOCKED := $(PY) -m pip install --quiet --require-hashes --no-deps --no-build-isolation
+PROJECT := $(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --upgrade
+DEMO_EXTRAS := piper,kb,llm,server
+TEST_EXTRAS := dev,piper,csm,kb,llm,postgres,server
 DEMO_CACHE := .cache
 DEMO_KB := LBRX_CACHE_DIR=$(DEMO_CACHE) LBRX_KB__DATA_DIR=$(DEMO_CACHE)/demo/kb
 
-.PHONY: install demo test lint bench serve clean
+.PHONY: install install-demo demo doctor test lint lock bench serve clean
 
-$(STAMP): pyproject.toml Makefile
+$(VENV)/.build: requirements/build.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/build.lock
+	touch $@
+
+# What the demo and the server need; the test tools and test-only extras are left out.
+$(VENV)/.demo: $(VENV)/.build requirements/demo.lock pyproject.toml
+	$(LOCKED) -r requirements/demo.lock
+	$(PROJECT)
+	touch $@
+
+# Everything: the whole of test.lock (a superset of demo.lock) and Redis for the server tests.
+$(VENV)/.test: $(VENV)/.build requirements/test.lock pyproject.toml
 	command -v redis-server >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,piper,csm,kb,llm,postgres,server]'
-	$(PY) -m pip install --quiet --no-deps $(NO_DEPS_PACKAGES)
-	touch $(STAMP)
+	$(LOCKED) -r requirements/test.lock
+	$(PROJECT)
+	touch $@ $(VENV)/.demo
 
-install: $(STAMP)
+install-demo: $(VENV)/.demo
+install: $(VENV)/.test
 
-demo: install
+# Re-resolve every lock to the newest releases pyproject.toml allows, and list what changed.
+lock: install
+	@old=$$(mktemp -d) && cp requirements/*.lock $$old/ && \
+	$(COMPILE) --extra $(TEST_EXTRAS) -o requirements/test.lock \
+		pyproject.toml requirements/build.in requirements/extras.in && \
+	$(COMPILE) -c requirements/test.lock -o requirements/build.lock requirements/build.in && \
+	$(COMPILE) --extra $(DEMO_EXTRAS) -o requirements/demo.lock pyproject.toml requirements/demo.in && \
+	$(COMPILE) -o requirements/bench.lock requirements/bench.in && \
+	for lock in build demo test bench; do \
+		echo "== requirements/$$lock.lock"; \
+		diff <(grep -oE '^[A-Za-z0-9_.-]+==[^ ]+' $$old/$$lock.lock) \
+			<(grep -oE '^[A-Za-z0-9_.-]+==[^ ]+' requirements/$$lock.lock) \
+			| grep -E '^[<>]' | sed 's/^</  removed/; s/^>/  added  /' || echo "  unchanged"; \
+	done; rm -rf $$old
+
+doctor: $(VENV)/.demo
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) doctor
+
+demo: $(VENV)/.demo
+	@echo "== engines: one real inference each"
+	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) doctor
 	@echo "== models"
 	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) models list
 	@echo "== English (bundled clip), word timestamps"
@@ -62,14 +99,14 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(LOCKED) -r requirements/bench.lock
 	$(PY) bench/rag.py
 	$(PY) bench/asr.py
 	$(PY) bench/tts.py
 	$(PY) bench/ingest.py
 
 # Loopback only, without credentials: for trying it out (docs/server.md: keys, tokens, TLS).
-serve: install
+serve: $(VENV)/.demo
 	$(CLI) serve --host 127.0.0.1 --port 8000 --no-auth
 
 clean:

@@ -11,6 +11,7 @@ import pytest
 from lbrxvoicepro import VoicePipeline, load_settings
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.runtime import ModelManager
+from tests.engines import CrashCheckedModels, require_engine
 
 DATA = Path(__file__).parent / "data"
 POLISH_CLIPS = sorted((DATA / "pl").glob("*.wav"))
@@ -40,7 +41,15 @@ def settings(cache_dir: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def models(settings: Settings) -> ModelManager:
-    return ModelManager(settings)
+    return CrashCheckedModels(settings)
+
+
+@pytest.fixture(autouse=True)
+def _native_engines_checked(request: pytest.FixtureRequest, settings: Settings) -> None:
+    """``@pytest.mark.engines("whisper", ...)``: tests that build an engine themselves."""
+    marker = request.node.get_closest_marker("engines")
+    for name in marker.args if marker else ():
+        require_engine(name, settings)
 
 
 @pytest.fixture(scope="session")

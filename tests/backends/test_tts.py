@@ -112,7 +112,9 @@ def test_a_hundred_kilobytes_of_text_streams_without_delay(models, voice) -> Non
     started = time.perf_counter()
     stream = synthesizer.stream(text)
     first = next(stream)
-    assert time.perf_counter() - started < 2.0
+    # Speaking all 2,500 sentences first would take minutes; the first comes in ~0.1 s here,
+    # so this bound holds on a machine many times slower and still fails a non-streaming voice.
+    assert time.perf_counter() - started < 10.0
     assert first.duration > 0.5
     rest = [next(stream) for _ in range(4)]
     assert [c.index for c in rest] == [1, 2, 3, 4]

@@ -13,6 +13,8 @@ from lbrxvoicepro.audio import load
 from lbrxvoicepro.text import wer
 from tests.conftest import BECKETT_TEXT, POLISH_CLIPS, beckett_path, reference
 
+pytestmark = pytest.mark.engines("whisper")
+
 
 def test_english_clip_is_transcribed_with_monotonic_word_times(pipeline: VoicePipeline) -> None:
     transcript = pipeline.transcribe_sync(beckett_path(), language="en")

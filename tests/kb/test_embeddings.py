@@ -11,6 +11,8 @@ import pytest
 from lbrxvoicepro.kb.embeddings import OnnxEmbedder, flat_inputs, row_slots
 from lbrxvoicepro.runtime import ModelManager
 
+pytestmark = pytest.mark.engines("embedder")
+
 TEXTS = [
     "Kraków leży nad Wisłą.",
     "Gdzie jest zamek królewski w Krakowie?",

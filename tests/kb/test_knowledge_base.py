@@ -20,6 +20,8 @@ from lbrxvoicepro.kb.store import SQLiteStore
 from lbrxvoicepro.runtime import ModelManager
 from tests.kb.documents import write_pdf
 
+pytestmark = pytest.mark.engines("embedder")
+
 
 class FailingEmbedder:
     """The real embedder, failing on the call numbered ``fail_on`` (a crash mid-add)."""

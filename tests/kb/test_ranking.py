@@ -14,6 +14,8 @@ from lbrxvoicepro.kb.embeddings import Embedder, OnnxEmbedder, length_groups
 from lbrxvoicepro.kb.ranking import DenseIndex, top_k
 from lbrxvoicepro.runtime import ModelManager
 
+pytestmark = pytest.mark.engines("embedder")
+
 
 def unit_rows(rows: int, seed: int) -> np.ndarray:
     vectors = np.random.default_rng(seed).standard_normal((rows, 384)).astype(np.float32)

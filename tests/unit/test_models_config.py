@@ -11,6 +11,8 @@ import pytest
 from lbrxvoicepro import ConfigError, ModelNotFound, load_settings
 from lbrxvoicepro.models import CATALOG, CatalogEntry, ModelCatalog, PackagedFile
 
+pytestmark = pytest.mark.engines("vad")
+
 
 def test_whisper_base_is_joined_once_and_verified(cache_dir: Path):
     catalog = ModelCatalog(cache_dir)

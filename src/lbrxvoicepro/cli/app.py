@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lbrxvoicepro.cli import dataset as dataset_cli
+from lbrxvoicepro.cli import doctor as doctor_cli
 from lbrxvoicepro.cli import kb as kb_cli
 from lbrxvoicepro.cli import models as models_cli
 from lbrxvoicepro.cli import serve as serve_cli
@@ -33,6 +34,7 @@ app.add_typer(models_cli.app, name="models")
 app.add_typer(kb_cli.app, name="kb")
 app.command("ask")(kb_cli.ask)
 app.command("serve")(serve_cli.serve)
+app.command("doctor")(doctor_cli.doctor)
 app.add_typer(serve_cli.auth_app, name="auth")
 
 

@@ -73,9 +73,7 @@ def _serve(argv: list[str]) -> None:
         stopped.discard(request["id"])
 
 
-def _read(
-    stdin: TextIO, requests: queue.Queue[dict[str, Any] | None], stopped: set[int]
-) -> None:
+def _read(stdin: TextIO, requests: queue.Queue[dict[str, Any] | None], stopped: set[int]) -> None:
     """Requests go to the main loop in order; a stop is seen at once, mid-answer."""
     for line in stdin:
         message = json.loads(line)
