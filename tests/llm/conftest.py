@@ -55,7 +55,7 @@ def llm_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             assert server.poll() is None, log.read_text(errors="replace")[-2000:]
             try:
@@ -63,7 +63,7 @@ def llm_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, "the LLM server did not start in 120 s"
+            assert time.monotonic() < deadline, "the LLM server did not start in 300 s"
             time.sleep(0.5)
         yield base_url
     finally:

@@ -13,6 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.runtime import ModelManager
+from lbrxvoicepro.server.converse import FRAME_S, LEAD_S
 from lbrxvoicepro.server.sessions import Session
 from lbrxvoicepro.text import wer
 from tests.conftest import reference
@@ -75,7 +76,8 @@ async def converse(
 ) -> tuple[list[tuple[float, dict]], float | None]:
     """Ask by voice; if ``interruption`` is given, speak it over the first answer.
 
-    Returns every event with its arrival time, and when the interruption's speech began.
+    Returns every event with its arrival time, and where the interruption began on the
+    stream's clock (seconds of audio sent before it).
     """
     url = f"ws://{live_server}/v1/stream/converse?language=pl&token={token}"
     events: list[tuple[float, dict]] = []
@@ -86,12 +88,14 @@ async def converse(
 
         async def talk() -> None:
             await stream(ws, question)
+            sent = len(question)
             silence = np.zeros(FRAME, np.float32)
             while not speaking.is_set():
                 await stream(ws, silence)
+                sent += FRAME
             if interruption is not None:
                 await stream(ws, np.zeros(FRAME * 12, np.float32))  # let ~1 s of answer be heard
-                interrupted_at.append(time.perf_counter())
+                interrupted_at.append((sent + FRAME * 12) / 16000)
                 await stream(ws, interruption)
             for _ in range(40):
                 await stream(ws, silence)
@@ -148,12 +152,22 @@ async def test_barge_in_stops_the_answer_and_trims_history(
 ) -> None:
     question = load(clip("bigos_azon_spont_0.wav")).samples
     interruption = load(clip("bigos_azon_spont_3.wav")).samples
+    """The promise: the assistant stops within 200 ms of the user's speech onset, measured on
+    the stream's clock (the audio timeline both sides share), so that it holds on a machine
+    twice as slow: the server notices the speech within 200 ms of audio after its onset and
+    sends no answer audio after that. Wall-clock latency is bench/'s business."""
     events, interrupted_at = await converse(live_server, tokens["user"], question, interruption)
     assert interrupted_at is not None
     speech_onset = interrupted_at + onset(interruption, models)
     barge = next((t, e) for t, e in events if e["type"] == "barge_in")
-    answer_audio = [t for t, e in events if e["type"] == "audio bytes"]
-    assert answer_audio and answer_audio[-1] - speech_onset <= 0.2, answer_audio[-1] - speech_onset
+    noticed = [e["at"] for t, e in events if e["type"] == "speech_started" and t < barge[0]][-1]
+    assert 0 <= noticed - speech_onset <= 0.2, (noticed, speech_onset)
+    answer_audio = [(t, e["size"]) for t, e in events if e["type"] == "audio bytes"]
+    assert answer_audio and answer_audio[-1][0] < barge[0], "answer audio after the barge-in"
+    rate = next(e["sample_rate"] for _, e in events if e["type"] == "audio")
+    received_s = sum(size for _, size in answer_audio) / 2 / rate
+    played_s = barge[0] - answer_audio[0][0]
+    assert received_s - played_s <= LEAD_S + FRAME_S, "more answer audio queued than promised"
     written = "".join(e["text"] for t, e in events if e["type"] == "llm_delta" and t < barge[0])
     spoken = barge[1]["spoken"]
     assert spoken and len(spoken) < len(written.strip()), (spoken, written)
