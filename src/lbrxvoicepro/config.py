@@ -201,10 +201,39 @@ class ServerSettings(BaseModel):
     redis_url: str = Field(
         "", description="share rate limits and sessions between server processes"
     )
+    trusted_proxies: str = Field(
+        "",
+        description="addresses of the proxies whose X-Forwarded-For is believed, comma "
+        "separated (e.g. the HAProxy or nginx host); empty: none, the peer address counts",
+    )
     rate_limit: str = Field("120/minute", description="per API key or token subject")
     ip_rate_limit: str = Field("600/minute", description="per client address")
     max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body")
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="longest wait for the next piece of a request body (408)"
+    )
+    idle_timeout_s: float = Field(
+        60.0, gt=0, description="a WebSocket that sends nothing this long is closed (1001)"
+    )
+    max_audio_s: float = Field(
+        3600.0, gt=0, description="longest audio in one upload, read from its header (413)"
+    )
+    max_decoded_mb: float = Field(
+        1024.0,
+        gt=0,
+        description="largest decoded size of one upload, duration × rate × channels × 4 bytes, "
+        "checked before decoding (413): a small file of compressed silence can hold hours",
+    )
     session_ttl_s: int = Field(3600, ge=60, description="idle conversations are forgotten")
+    max_streams_per_caller: int = Field(
+        4, ge=1, description="WebSocket streams one key or token may have open at once (4429)"
+    )
+    max_stream_backlog_s: float = Field(
+        60.0,
+        gt=0,
+        description="speech a transcription stream may have waiting for Whisper; a client "
+        "that sends faster than the server transcribes is closed (1013) past it",
+    )
     datasets_dir: Path = Field(
         default_factory=lambda: platformdirs.user_data_path("lbrxvoicepro") / "datasets",
         description="datasets made through /v1/datasets, one folder each",
@@ -216,6 +245,8 @@ class ServerSettings(BaseModel):
 
 
 class Settings(BaseSettings):
+    """Everything configurable, built once at the edge and passed down."""
+
     model_config = SettingsConfigDict(
         env_prefix="LBRX_", env_nested_delimiter="__", extra="ignore", toml_file=None
     )

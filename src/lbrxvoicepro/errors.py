@@ -28,6 +28,10 @@ class AudioDecodeError(InputError):
     """Input could not be read as audio."""
 
 
+class AudioTooLarge(AudioDecodeError):
+    """Input whose decoded audio would be over a configured cap (refused before decoding)."""
+
+
 class ModelNotFound(LbrxError):
     """A model name, path or hub id could not be resolved to usable files."""
 
@@ -63,6 +67,10 @@ class KnowledgeBaseError(LbrxError):
 
 class LLMError(LbrxError):
     """The language model could not be reached or failed to answer."""
+
+
+class PromptTooLong(LLMError):
+    """The messages leave no room for an answer in the model's context window (HTTP 400)."""
 
 
 class EngineCrashed(LbrxError):

@@ -1,5 +1,13 @@
 """Audio in and out: decode any common format, downmix, resample, encode."""
 
-from lbrxvoicepro.audio.io import AudioSource, decode, encode, load, resample, source_name
+from lbrxvoicepro.audio.io import (
+    AudioSource,
+    DecodeLimits,
+    decode,
+    encode,
+    load,
+    resample,
+    source_name,
+)
 
-__all__ = ["AudioSource", "decode", "encode", "load", "resample", "source_name"]
+__all__ = ["AudioSource", "DecodeLimits", "decode", "encode", "load", "resample", "source_name"]

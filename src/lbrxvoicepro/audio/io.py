@@ -1,8 +1,11 @@
 """Decode and encode audio.
 
 libsndfile (soundfile) reads WAV, FLAC and Ogg directly and precisely; everything else (MP3,
-Opus, M4A/AAC, WebM, ...) goes through FFmpeg via PyAV. Channels are averaged to mono and the
-result is resampled with soxr. Any failure becomes an ``AudioDecodeError`` naming the input.
+Opus, M4A/AAC, WebM, ...) goes through FFmpeg via PyAV. Audio is decoded block by block, each
+block scaled to float and averaged to mono at once, so memory follows the mono length, not the
+channel count; ``DecodeLimits`` refuse, from the header and again while decoding, audio whose
+decoded size is over a cap (a few hundred KB of compressed silence can hold hours). The result
+is resampled with soxr. Any failure becomes an ``AudioDecodeError`` naming the input.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import io
 import os
 import struct
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,7 +23,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from lbrxvoicepro.errors import AudioDecodeError
+from lbrxvoicepro.errors import AudioDecodeError, AudioTooLarge
 from lbrxvoicepro.types import Audio
 
 AudioSource = str | os.PathLike[str] | bytes | bytearray | BinaryIO | np.ndarray | Audio
@@ -42,7 +47,31 @@ def source_name(source: AudioSource) -> str:
     return str(getattr(source, "name", "<stream>"))
 
 
-def load(source: AudioSource, sample_rate: int = 16000) -> Audio:
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Caps on one input's decoded audio, checked before decoding and enforced during it."""
+
+    max_seconds: float
+    max_decoded_mb: float
+    """duration × sample rate × channels × 4 bytes (float32): the work decoding would do."""
+
+    def check(self, name: str, seconds: float, rate: int, channels: int) -> None:
+        decoded_mb = seconds * rate * max(channels, 1) * 4 / 2**20
+        if seconds > self.max_seconds:
+            raise AudioTooLarge(
+                name, f"{seconds:.0f} s of audio, over the limit of {self.max_seconds:.0f} s"
+            )
+        if decoded_mb > self.max_decoded_mb:
+            raise AudioTooLarge(
+                name,
+                f"{seconds:.0f} s × {rate} Hz × {channels} channel(s) decodes to "
+                f"{decoded_mb:.0f} MB, over the limit of {self.max_decoded_mb:.0f} MB",
+            )
+
+
+def load(
+    source: AudioSource, sample_rate: int = 16000, limits: DecodeLimits | None = None
+) -> Audio:
     """Any supported input as mono float32 at ``sample_rate``.
 
     A bare numpy array is taken to be at ``sample_rate`` already; pass an ``Audio`` to say
@@ -52,10 +81,13 @@ def load(source: AudioSource, sample_rate: int = 16000) -> Audio:
         return resample(source, sample_rate)
     if isinstance(source, np.ndarray):
         return Audio(_as_mono_float(source, "<array>"), sample_rate)
-    return resample(decode(source), sample_rate)
+    return resample(decode(source, limits), sample_rate)
 
 
-def decode(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO) -> Audio:
+def decode(
+    source: str | os.PathLike[str] | bytes | bytearray | BinaryIO,
+    limits: DecodeLimits | None = None,
+) -> Audio:
     """Decode a path, bytes or file object to mono float32 at the file's own rate."""
     name = source_name(source)
     data = _read_bytes(source, name)
@@ -63,12 +95,16 @@ def decode(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO) -> Aud
         raise AudioDecodeError(name, "empty input (0 bytes)")
     _check_wav_complete(data, name)
     try:
-        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        info = sf.info(io.BytesIO(data))
     except (sf.LibsndfileError, RuntimeError, TypeError):
-        samples, rate = _decode_with_ffmpeg(data, name)
+        samples, rate = _decode_with_ffmpeg(data, name, limits)
+    else:
+        samples, rate = _decode_with_libsndfile(data, name, info, limits)
     if samples.size == 0:
         raise AudioDecodeError(name, "the audio stream holds no samples")
-    return Audio(_as_mono_float(samples, name), int(rate))
+    if not np.all(np.isfinite(samples)):
+        raise AudioDecodeError(name, "samples contain NaN or infinity")
+    return Audio(samples, int(rate))
 
 
 def resample(audio: Audio, sample_rate: int) -> Audio:
@@ -144,7 +180,22 @@ def _check_wav_complete(data: bytes, name: str) -> None:
     raise AudioDecodeError(name, "truncated WAV: no audio data chunk")
 
 
-def _decode_with_ffmpeg(data: bytes, name: str) -> tuple[np.ndarray, int]:
+def _decode_with_libsndfile(
+    data: bytes, name: str, info: sf._SoundFileInfo, limits: DecodeLimits | None
+) -> tuple[np.ndarray, int]:
+    if limits is not None:
+        limits.check(name, info.frames / max(info.samplerate, 1), info.samplerate, info.channels)
+    try:
+        blocks = sf.blocks(io.BytesIO(data), blocksize=1 << 16, dtype="float32", always_2d=True)
+        mono = (block.mean(axis=1) for block in blocks)
+        return _joined(name, mono, info.samplerate, limits), info.samplerate
+    except (sf.LibsndfileError, RuntimeError) as error:
+        raise AudioDecodeError(name, f"cannot decode: {error}") from error
+
+
+def _decode_with_ffmpeg(
+    data: bytes, name: str, limits: DecodeLimits | None
+) -> tuple[np.ndarray, int]:
     import av
 
     try:
@@ -157,20 +208,48 @@ def _decode_with_ffmpeg(data: bytes, name: str) -> tuple[np.ndarray, int]:
                     f"{', '.join(kinds)} but no audio stream",
                 )
             stream = container.streams.audio[0]
-            blocks = [
-                frame.to_ndarray().reshape(frame.layout.nb_channels, -1, order="C")
-                if frame.format.is_planar
-                else frame.to_ndarray().reshape(-1, frame.layout.nb_channels).T
-                for frame in container.decode(stream)
-            ]
             rate = stream.codec_context.sample_rate or stream.rate
+            if limits is not None and rate and container.duration:
+                channels = stream.codec_context.channels
+                limits.check(name, container.duration / av.time_base, rate, channels)
+            samples = _joined(name, _ffmpeg_mono(container.decode(stream)), rate or 1, limits)
     except AudioDecodeError:
         raise
     except (av.error.FFmpegError, ValueError, IndexError) as error:
         raise AudioDecodeError(name, _ffmpeg_reason(error)) from error
-    if not blocks or not rate:
+    if not samples.size or not rate:
         raise AudioDecodeError(name, "the audio stream holds no decodable frames")
-    return np.concatenate(blocks, axis=1).T, int(rate)
+    return samples, int(rate)
+
+
+def _ffmpeg_mono(frames: Iterator) -> Iterator[np.ndarray]:  # type: ignore[type-arg]
+    """Each frame as mono float32: integer samples are scaled first, then channels averaged."""
+    for frame in frames:
+        channels = frame.layout.nb_channels
+        array = frame.to_ndarray()
+        if frame.format.is_planar:
+            array = array.reshape(channels, -1)
+        else:
+            array = array.reshape(-1, channels).T
+        if np.issubdtype(array.dtype, np.integer):
+            array = array.astype(np.float32) / np.iinfo(array.dtype.type).max
+        yield array.astype(np.float32, copy=False).mean(axis=0)
+
+
+def _joined(
+    name: str, blocks: Iterator[np.ndarray], rate: int, limits: DecodeLimits | None
+) -> np.ndarray:
+    """Mono blocks concatenated; stops (and refuses the input) as soon as the limit is passed,
+    for files whose header understates their length."""
+    kept, total = [], 0
+    for block in blocks:
+        kept.append(block)
+        total += len(block)
+        if limits is not None and total / rate > limits.max_seconds:
+            limits.check(name, total / rate, rate, 1)
+    if not kept:
+        return np.zeros(0, np.float32)
+    return np.ascontiguousarray(np.concatenate(kept), dtype=np.float32)
 
 
 def _ffmpeg_reason(error: Exception) -> str:
@@ -181,12 +260,13 @@ def _ffmpeg_reason(error: Exception) -> str:
 
 
 def _as_mono_float(samples: np.ndarray, name: str) -> np.ndarray:
+    """An array given by a caller: integer samples scaled to [-1, 1] before any averaging."""
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples.astype(np.float32) / np.iinfo(samples.dtype.type).max
     if samples.ndim == 2:
         samples = samples.mean(axis=1) if samples.shape[1] <= samples.shape[0] else samples.mean(0)
     elif samples.ndim != 1:
         raise AudioDecodeError(name, f"expected 1 or 2 dimensions, got {samples.ndim}")
-    if np.issubdtype(samples.dtype, np.integer):
-        samples = samples.astype(np.float32) / np.iinfo(samples.dtype.type).max
     samples = np.ascontiguousarray(samples, dtype=np.float32)
     if not np.all(np.isfinite(samples)):
         raise AudioDecodeError(name, "samples contain NaN or infinity")

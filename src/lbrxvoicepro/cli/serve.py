@@ -27,7 +27,7 @@ def serve(
     """Run the OpenAI-compatible REST and WebSocket server (docs/server.md)."""
     import uvicorn
 
-    from lbrxvoicepro.server import create_app
+    from lbrxvoicepro.server import create_app, logs
     from lbrxvoicepro.server.deps import is_loopback
 
     settings: Settings = ctx.obj
@@ -43,14 +43,20 @@ def serve(
             f"refusing to serve on {server.host} without auth: bind to 127.0.0.1, or keep auth on"
         )
     app = create_app(settings.model_copy(update={"server": server}))
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=server.host,
         port=server.port,
         log_level="info",
         ws_max_size=2**20,
         timeout_graceful_shutdown=5,  # open conversations are closed, not waited for
+        # X-Forwarded-For is believed only from the proxies named (uvicorn's default trusts
+        # 127.0.0.1, which let any local client pick its address for the rate limits)
+        proxy_headers=bool(server.trusted_proxies),
+        forwarded_allow_ips=server.trusted_proxies or "",
     )
+    logs.install()  # after uvicorn.Config, which sets up its loggers
+    uvicorn.Server(config).run()
 
 
 @auth_app.command("create-key")

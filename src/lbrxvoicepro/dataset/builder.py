@@ -9,7 +9,7 @@ duplicates anything.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from lbrxvoicepro.asr import Transcriber
-from lbrxvoicepro.audio import decode, resample
+from lbrxvoicepro.audio import DecodeLimits, decode, resample
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.dataset.quality import judge, measure
 from lbrxvoicepro.dataset.store import DatasetStore
@@ -121,23 +121,37 @@ class DatasetBuilder:
         return self.store.add_utterance(audio, draft)
 
     def ingest(
-        self, paths: Iterable[Path], speaker_id: str, advance: Callable[[str], None] | None = None
+        self,
+        paths: Iterable[Path],
+        speaker_id: str,
+        advance: Callable[[str], None] | None = None,
+        sources: Mapping[Path, str] | None = None,
+        limits: DecodeLimits | None = None,
     ) -> IngestReport:
         """Add files and folders: decoding runs ahead in a worker; Whisper decodes the files of
-        each group together; every file is committed (and marked done) on its own."""
+        each group together; every file is committed (and marked done) on its own.
+
+        A file's source name (what resuming and duplicates go by) is its absolute path, or
+        what ``sources`` gives for it (uploads: their content hash and name).
+        """
         report = IngestReport()
         files = expand(paths)
-        pending = [p for p in files if self.store.source_status(str(p.resolve())) != "done"]
+
+        def source(path: Path) -> str:
+            return (sources or {}).get(path) or str(path.resolve())
+
+        pending = [p for p in files if self.store.source_status(source(p)) != "done"]
         report.files_skipped = len(files) - len(pending)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            decoded = _prefetch(pool, pending)
+            decoded = _prefetch(pool, pending, limits)
             size = self.settings.dataset.files_per_batch
             for first in range(0, len(pending), size):
                 group = pending[first : first + size]
                 ready: list[tuple[Audio, str]] = []
                 for path in group:
-                    key = str(path.resolve())
+                    key = source(path)
                     self.store.remove_source_utterances(key)
+                    self.store.mark_source(key, speaker_id, "ingesting")
                     audio = next(decoded)
                     if isinstance(audio, AudioDecodeError):
                         report.failures.append((str(path), audio.reason))
@@ -159,17 +173,19 @@ class DatasetBuilder:
         return report
 
 
-def _prefetch(pool: ThreadPoolExecutor, paths: list[Path]) -> Iterator[Audio | AudioDecodeError]:
-    futures = [pool.submit(_decode_or_error, path) for path in paths[:2]]
+def _prefetch(
+    pool: ThreadPoolExecutor, paths: list[Path], limits: DecodeLimits | None
+) -> Iterator[Audio | AudioDecodeError]:
+    futures = [pool.submit(_decode_or_error, path, limits) for path in paths[:2]]
     for index in range(len(paths)):
         if index + 2 < len(paths):
-            futures.append(pool.submit(_decode_or_error, paths[index + 2]))
+            futures.append(pool.submit(_decode_or_error, paths[index + 2], limits))
         yield futures[index].result()
 
 
-def _decode_or_error(path: Path) -> Audio | AudioDecodeError:
+def _decode_or_error(path: Path, limits: DecodeLimits | None) -> Audio | AudioDecodeError:
     try:
-        return decode(path)
+        return decode(path, limits)
     except AudioDecodeError as error:
         return error
 

@@ -2,17 +2,20 @@
 
 An utterance is added in two steps that a crash cannot leave half done: its audio is written to
 a temporary file, fsynced and renamed into ``audio/``, then its row is committed. Opening the
-store reconciles the two: an audio file without a committed row (a crash between the steps) is
-removed, so neither a half-written entry nor an orphan file survives, and every committed
-utterance keeps its audio.
+store as its only user (no other process or thread has it open) reconciles the two: an audio
+file without a committed row (a crash between the steps) is removed, so neither a half-written
+entry nor an orphan file survives, and every committed utterance keeps its audio; a store
+opened beside a running job never touches that job's files.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import io
 import json
 import os
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -46,6 +49,10 @@ CREATE TABLE IF NOT EXISTS utterances (
 CREATE INDEX IF NOT EXISTS utterances_by_speaker ON utterances(speaker_id);
 """
 AUDIO_DIR = "audio"
+SPEAKER_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,63}\Z")
+"""A speaker id names a folder under ``audio/``: never ``..``, a separator or a newline."""
+LOCK_FILE = ".lock"
+CATALOG = "catalog.sqlite"
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
@@ -68,9 +75,14 @@ class DatasetStore:
     def __init__(self, root: Path, cipher: AudioCipher | None = None) -> None:
         self.root = Path(root)
         self.cipher = cipher
-        (self.root / AUDIO_DIR).mkdir(parents=True, exist_ok=True)
+        # Private to the owner: the catalog, the lock and audio (0600), its folders (0700).
+        # Exports, by contrast, follow the user's umask: training jobs read them.
+        _private_folder(self.root / AUDIO_DIR)
+        os.chmod(self.root, 0o700)
+        for name in (CATALOG, LOCK_FILE):
+            os.close(os.open(self.root / name, os.O_CREAT | os.O_RDWR, 0o600))
         self._db = sqlite3.connect(
-            self.root / "catalog.sqlite", isolation_level=None, check_same_thread=False
+            self.root / CATALOG, isolation_level=None, check_same_thread=False
         )
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -79,7 +91,16 @@ class DatasetStore:
         self._db.executescript(SCHEMA)
         self._db.execute(META)
         self._check_key()
-        self.reconcile()
+        # Tidying up after a crash is safe only when nobody else has the store open (in this
+        # process or another): a running ingest's half-written file looks like an orphan.
+        self._lock = open(self.root / LOCK_FILE, "a+b")  # noqa: SIM115 (held until close)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._lock, fcntl.LOCK_SH)
+        else:
+            self.reconcile()
+            fcntl.flock(self._lock, fcntl.LOCK_SH)
 
     def _check_key(self) -> None:
         """Refuse a missing or wrong key before anything is read or written."""
@@ -104,6 +125,7 @@ class DatasetStore:
 
     def close(self) -> None:
         self._db.close()
+        self._lock.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -116,7 +138,16 @@ class DatasetStore:
         self._db.execute("COMMIT")
 
     def reconcile(self) -> list[str]:
-        """Remove audio files that no committed row names (left by a crash); return them."""
+        """Drop the utterances of sources whose ingest was cut short (marked ``ingesting``, so
+        stats and exports never show half a recording; the next ingest redoes them), then
+        remove audio files that no committed row names (left by a crash); return those files.
+        Run when the store is opened by its only user (see ``__init__``)."""
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM utterances WHERE source IN "
+                "(SELECT path FROM sources WHERE status='ingesting')"
+            )
+            db.execute("UPDATE sources SET status='interrupted' WHERE status='ingesting'")
         known = {row["audio_path"] for row in self._db.execute("SELECT audio_path FROM utterances")}
         removed = []
         for path in (self.root / AUDIO_DIR).rglob("*"):
@@ -127,6 +158,11 @@ class DatasetStore:
         return removed
 
     def add_speaker(self, speaker: Speaker) -> None:
+        if not SPEAKER_ID.match(speaker.id):
+            raise DatasetError(
+                f"speaker id {speaker.id!r}: use letters, digits, '_', '.', '-' (up to 64), "
+                "starting with a letter or digit"
+            )
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO speakers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
@@ -267,10 +303,16 @@ class DatasetStore:
         return decode(self.cipher.decrypt(path.read_bytes(), utterance.audio_path))
 
 
+def _private_folder(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "wb") as handle:
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

@@ -98,8 +98,9 @@ def _kind(reason: str) -> str:
 
 def write_report(report: ValidationReport, directory: Path) -> tuple[Path, Path]:
     json_path, html_path = directory / "validation.json", directory / "validation.html"
-    write_text(json_path, json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=1))
-    write_text(html_path, _html(report))
+    report_json = json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=1)
+    write_text(json_path, report_json, mode=0o600)
+    write_text(html_path, _html(report), mode=0o600)
     return json_path, html_path
 
 

@@ -23,7 +23,8 @@ from lbrxvoicepro.kb.embeddings import Embedder
 from lbrxvoicepro.kb.retriever import Hit, HybridRetriever, QueryBatcher, Reranker
 from lbrxvoicepro.kb.store import DocumentInfo, KnowledgeStore, NewChunk, SQLiteStore
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+"""Knowledge base and dataset names: no path separators, no leading dot, no trailing newline."""
 
 
 @dataclass

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lbrxvoicepro.errors import PromptTooLong
 from lbrxvoicepro.kb.retriever import Hit
 from lbrxvoicepro.llm.base import ChatMessage, ChatModel
+
+MAX_CHARS_PER_TOKEN = 8
+"""More characters than this per token of context cannot fit (a token rarely spans more):
+such a prompt is refused by its length alone, before any tokenizing."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,23 @@ def build_prompt(
     return Prompt(
         [ChatMessage("system", system_text), *kept, ChatMessage("user", question)], sources
     )
+
+
+def ensure_fits(model: ChatModel, messages: Sequence[ChatMessage], answer_tokens: int) -> None:
+    """Refuse, cheaply, messages that leave no room for the answer in the context window."""
+    budget = model.context_tokens - answer_tokens
+    characters = sum(len(m.content) for m in messages)
+    if characters > budget * MAX_CHARS_PER_TOKEN:
+        raise PromptTooLong(
+            f"{characters} characters of messages cannot fit in {model.name}'s "
+            f"{model.context_tokens}-token context with {answer_tokens} tokens for the answer"
+        )
+    tokens = sum(model.count_tokens(m.content) + 4 for m in messages)
+    if tokens > budget:
+        raise PromptTooLong(
+            f"{tokens} tokens of messages do not fit in {model.name}'s "
+            f"{model.context_tokens}-token context with {answer_tokens} tokens for the answer"
+        )
 
 
 def _cite(hit: Hit) -> str:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lbrxvoicepro.config import Settings
-from lbrxvoicepro.dataset.crypto import DecryptionError
+from lbrxvoicepro.dataset.crypto import DecryptionError, cipher_for
 from lbrxvoicepro.dataset.store import DatasetError
 from lbrxvoicepro.errors import (
     AudioDecodeError,
+    AudioTooLarge,
     ConfigError,
     DocumentError,
     KnowledgeBaseError,
@@ -22,6 +29,7 @@ from lbrxvoicepro.errors import (
     LLMError,
     LLMUnavailable,
     ModelNotFound,
+    PromptTooLong,
     SynthesisError,
 )
 from lbrxvoicepro.pipeline import VoicePipeline
@@ -36,13 +44,15 @@ from lbrxvoicepro.server import (
 from lbrxvoicepro.server.audio_routes import VoiceNotOffered
 from lbrxvoicepro.server.auth import AuthError, Forbidden, KeyStore
 from lbrxvoicepro.server.deps import ServerState, require
-from lbrxvoicepro.server.limits import RateLimited, RateLimiter
+from lbrxvoicepro.server.limits import RateLimited, RateLimiter, StreamSlots
 from lbrxvoicepro.server.sessions import SessionStore
 
+_log = logging.getLogger(__name__)
 STATUS: list[tuple[type[LbrxError], int]] = [
     (AuthError, 401),
     (Forbidden, 403),
     (RateLimited, 429),
+    (AudioTooLarge, 413),
     (AudioDecodeError, 400),
     (DocumentError, 422),
     (SynthesisError, 422),
@@ -53,18 +63,26 @@ STATUS: list[tuple[type[LbrxError], int]] = [
     (ModelNotFound, 503),
     (ConfigError, 503),
     (LLMUnavailable, 503),
+    (PromptTooLong, 400),
     (LLMError, 502),
 ]
 
 
 def create_app(settings: Settings, models: ModelManager | None = None) -> FastAPI:
+    cipher_for(settings.dataset)  # a malformed at-rest key stops the start, not each request
     models = models or ModelManager(settings, freeze_after_load=True)
+    public_docs = not settings.server.auth
     app = FastAPI(
         title="lbrxVoicePro",
         version="0.1.0",
         description="Local voice AI: OpenAI-compatible audio and chat, knowledge bases, "
         "streaming transcription and voice conversation. See docs/server.md.",
+        docs_url="/docs" if public_docs else None,
+        redoc_url="/redoc" if public_docs else None,
+        openapi_url="/openapi.json" if public_docs else None,
     )
+    if not public_docs:
+        _add_private_docs(app)
     app.state.lbrx = ServerState(
         settings=settings,
         models=models,
@@ -72,6 +90,7 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
         keys=KeyStore(settings.server.keys_file),
         limiter=RateLimiter(settings.server),
         sessions=SessionStore(settings.server.redis_url, settings.server.session_ttl_s),
+        streams=StreamSlots(settings.server.max_streams_per_caller),
     )
     for router in (
         audio_routes.router,
@@ -81,9 +100,13 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
         converse.router,
     ):
         app.include_router(router)
-    _add_errors(app)
+    _add_errors(app, settings)
     _add_metrics(app)
-    app.add_middleware(BodyLimit, max_bytes=int(settings.server.max_upload_mb * 2**20))
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=int(settings.server.max_upload_mb * 2**20),
+        body_timeout_s=settings.server.body_timeout_s,
+    )
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -92,7 +115,44 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
     return app
 
 
-def _add_errors(app: FastAPI) -> None:
+def _add_private_docs(app: FastAPI) -> None:
+    """With auth on, the schema and the docs pages need a ``user`` credential like the API."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+
+    user = [Depends(require("user"))]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=user)
+    async def schema() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=user)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+
+    @app.get("/redoc", include_in_schema=False, dependencies=user)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=app.title)
+
+
+def _add_errors(app: FastAPI, settings: Settings) -> None:
+    """Every error, the project's and the framework's, as ``{"error": {"message", "type"}}``;
+    the server's own folders are cut out of messages (a client learns no server paths)."""
+    folders = sorted(
+        {str(p.resolve()) for p in server_folders(settings)}
+        | {str(p) for p in server_folders(settings)},
+        key=len,
+        reverse=True,
+    )
+
+    def failure(
+        status: int, message: str, kind: str, headers: Mapping[str, str] | None = None
+    ) -> JSONResponse:
+        for folder in folders:
+            message = message.replace(folder + "/", "").replace(folder, ".")
+        body = {"error": {"message": message, "type": kind}}
+        return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
     @app.exception_handler(LbrxError)
     async def lbrx_error(request: Request, error: LbrxError) -> JSONResponse:
         status = next((code for kind, code in STATUS if isinstance(error, kind)), 400)
@@ -103,8 +163,35 @@ def _add_errors(app: FastAPI) -> None:
             headers["Retry-After"] = "1"  # its process is already restarting
         if isinstance(error, AuthError):
             headers["WWW-Authenticate"] = "Bearer"
-        body = {"error": {"message": str(error), "type": type(error).__name__}}
-        return JSONResponse(body, status_code=status, headers=headers)
+        return failure(status, str(error), type(error).__name__, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        kind = HTTPStatus(error.status_code).phrase.replace(" ", "")
+        return failure(error.status_code, str(error.detail), kind, error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        _log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+        return failure(500, "internal error (logged on the server)", "InternalError")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+            for e in error.errors()
+        )
+        return failure(422, problems or "invalid request", "InvalidRequest")
+
+
+def server_folders(settings: Settings) -> list[Path]:
+    return [
+        settings.server.datasets_dir,
+        settings.kb.data_dir,
+        settings.cache_dir,
+        settings.dataset.data_dir,
+        settings.server.keys_file.parent,
+    ]
 
 
 def _add_metrics(app: FastAPI) -> None:
@@ -131,10 +218,15 @@ def _add_metrics(app: FastAPI) -> None:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, declared length or not."""
+    """Refuse request bodies over ``max_bytes`` with 413, declared length or not.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    A body without a declared length (chunked) is read up to the limit before the app sees
+    it, so the refusal is a clean 413 rather than a parse error halfway through; a client
+    that sends its body slower than ``body_timeout_s`` between chunks gets 408.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout_s: float) -> None:
+        self.app, self.max_bytes, self.body_timeout_s = app, max_bytes, body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,33 +234,32 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(self.max_bytes, send)
+            await _refuse(413, f"request body over {self.max_bytes} bytes", "TooLarge", send)
             return
+        messages: list[Message] = []
         seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout_s)
+            except TimeoutError:
+                await _refuse(408, "the request body stopped arriving", "RequestTimeout", send)
+                return
+            messages.append(message)
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _BodyTooLarge
-            return message
+                await _refuse(413, f"request body over {self.max_bytes} bytes", "TooLarge", send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
 
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
-            await _too_large(self.max_bytes, send)
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
 
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
-async def _too_large(max_bytes: int, send: Send) -> None:
-    response = JSONResponse(
-        {"error": {"message": f"request body over {max_bytes} bytes", "type": "TooLarge"}},
-        status_code=413,
-    )
+async def _refuse(status: int, message: str, kind: str, send: Send) -> None:
+    response = JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
     await response({"type": "http"}, _nothing, send)  # type: ignore[arg-type]
 
 

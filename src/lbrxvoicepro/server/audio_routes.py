@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
@@ -14,7 +15,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from lbrxvoicepro.asr.formats import render
-from lbrxvoicepro.audio import encode
+from lbrxvoicepro.audio import DecodeLimits, encode, load
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.errors import AudioDecodeError, LbrxError
 from lbrxvoicepro.server.auth import Principal
@@ -58,10 +59,12 @@ async def transcriptions(
     """Transcribe an uploaded file (OpenAI's `model` names map to the configured Whisper)."""
     state = state_of(request)
     data = await file.read()
+    name = Path(file.filename or "upload").name
     try:
-        transcript = await state.pipeline.transcribe(data, language or None)
+        audio = await asyncio.to_thread(load, data, 16000, upload_limits(state.settings))
     except AudioDecodeError as error:
-        raise AudioDecodeError(file.filename or "upload", error.reason) from error
+        raise type(error)(name, error.reason) from error
+    transcript = await state.pipeline.transcribe(audio, language or None)
     words = "word" in (timestamp_granularities or [])
     if response_format == "json":
         return Response(
@@ -74,6 +77,11 @@ async def transcriptions(
         )
     text = transcript.text if response_format == "text" else render(transcript, response_format)
     return PlainTextResponse(text)
+
+
+def upload_limits(settings: Settings) -> DecodeLimits:
+    server = settings.server
+    return DecodeLimits(server.max_audio_s, server.max_decoded_mb)
 
 
 def _verbose(transcript: Transcript, words: bool) -> dict[str, object]:

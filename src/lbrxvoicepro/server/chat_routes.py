@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from lbrxvoicepro.errors import LbrxError
 from lbrxvoicepro.kb.base import NAME_PATTERN, knowledge_base_names
 from lbrxvoicepro.llm import ChatMessage, astream
-from lbrxvoicepro.llm.prompt import build_prompt, citation_list
+from lbrxvoicepro.llm.prompt import build_prompt, citation_list, ensure_fits
 from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import require, state_of
 
@@ -49,6 +49,7 @@ async def chat_completions(request: Request, body: ChatRequest, _: User):  # typ
     max_tokens = min(body.max_tokens or llm.max_tokens, llm.max_tokens)  # the server's cap
     temperature = llm.temperature if body.temperature is None else body.temperature
     messages = [ChatMessage(m.role, m.content) for m in body.messages]
+    await asyncio.to_thread(ensure_fits, model, messages, max_tokens)
     sources: list[str] = []
     if body.kb is not None:
         if body.kb not in knowledge_base_names(state.settings.kb):

@@ -26,10 +26,11 @@ from lbrxvoicepro.kb.base import knowledge_base_names
 from lbrxvoicepro.llm import ChatMessage, astream
 from lbrxvoicepro.llm.prompt import build_prompt
 from lbrxvoicepro.server.audio_routes import VoiceNotOffered, allowed_voice
+from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import ServerState, state_of
 from lbrxvoicepro.server.sessions import Session
-from lbrxvoicepro.server.stream_transcribe import pcm16_to_float
-from lbrxvoicepro.server.ws import accept_or_refuse
+from lbrxvoicepro.server.stream_transcribe import feed, pcm16_to_float, receive_within
+from lbrxvoicepro.server.ws import admitted
 from lbrxvoicepro.text.sentences import split_sentences
 from lbrxvoicepro.types import SpeechChunk
 from lbrxvoicepro.vad.segmenter import StreamSegmenter
@@ -96,8 +97,14 @@ class Conversation:
         was_speaking = False
         try:
             while True:
-                data = await self.websocket.receive_bytes()
-                chunks = segmenter.feed(pcm16_to_float(data))
+                message = await receive_within(self.websocket, self.state)
+                if message["type"] == "websocket.disconnect":
+                    break
+                data = message.get("bytes")
+                if data is None:  # text frames carry nothing for this endpoint
+                    await self.websocket.close(code=1003, reason="send binary PCM16 frames")
+                    break
+                chunks = await feed(self.state, segmenter, pcm16_to_float(data))
                 now = time.perf_counter()
                 if segmenter.in_speech and not was_speaking:
                     await self.send({"type": "speech_started", "at": round(segmenter.position, 3)})
@@ -243,19 +250,24 @@ class Conversation:
 
 @router.websocket("/v1/stream/converse")
 async def converse(websocket: WebSocket) -> None:
-    state = state_of(websocket)
-    if not await accept_or_refuse(websocket, "user"):
-        return
+    async with admitted(websocket, "user") as caller:
+        if caller is not None:
+            await _converse(websocket, state_of(websocket), caller)
+
+
+async def _converse(websocket: WebSocket, state: ServerState, caller: Principal) -> None:
     params = websocket.query_params
     session = None
     if params.get("session"):
         session = await asyncio.to_thread(state.sessions.load, params["session"])
-    if session is None:
+    if session is None or session.owner != caller.subject:  # another's is as good as unknown
         session = Session(
             voice=params.get("voice", ""),
             kb=params.get("kb", ""),
             language=params.get("language", ""),
+            owner=caller.subject,
         )
+        await asyncio.to_thread(state.sessions.save, session)  # the announced id resumes
     try:
         allowed_voice(state.settings, session.voice)
         if session.kb and session.kb not in knowledge_base_names(state.settings.kb):

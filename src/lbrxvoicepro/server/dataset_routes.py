@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import shutil
 import tempfile
 import zipfile
@@ -16,6 +17,7 @@ from starlette.background import BackgroundTask
 from lbrxvoicepro.dataset.crypto import cipher_for
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.kb.base import NAME_PATTERN
+from lbrxvoicepro.server.audio_routes import upload_limits
 from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import ServerState, require, state_of
 from lbrxvoicepro.types import Speaker
@@ -80,7 +82,7 @@ async def add_audio(
     request: Request,
     name: str,
     files: Annotated[list[UploadFile], File(description="recordings: wav, flac, mp3, ogg, ...")],
-    speaker: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[\w.-]+$")],
+    speaker: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.-]*$")],
     _: Collector,
 ) -> dict[str, object]:
     """Cut by VAD, transcribe, judge and store; bad files are listed and the rest go in."""
@@ -90,24 +92,33 @@ async def add_audio(
     store = await asyncio.to_thread(_open, state, name)
     if speaker not in {s.id for s in store.speakers()}:
         store.add_speaker(Speaker(speaker, speaker, state.settings.asr.language))
-    uploads = state.settings.server.datasets_dir / name / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for upload in files:
-        path = uploads / (Path(upload.filename or "").name or "recording.wav")
-        path.write_bytes(await upload.read())
-        paths.append(path)
     transcriber = await asyncio.to_thread(state.models.transcriber)
     vad = await asyncio.to_thread(state.models.vad)
     builder = DatasetBuilder(store, transcriber, vad, state.settings)
-    report = await asyncio.to_thread(builder.ingest, paths, speaker)
+    # Uploads are spooled to a private temporary folder outside the data folders and removed
+    # once ingested: only the store's (possibly encrypted) audio is kept. Each is known by its
+    # content hash and name, so a re-upload is skipped and a different file of the same name
+    # is not.
+    with tempfile.TemporaryDirectory(prefix="lbrx-upload-") as spool:
+        paths, sources, names = [], {}, {}
+        for index, upload in enumerate(files):
+            data = await upload.read()
+            original = Path(upload.filename or "").name or "recording"
+            path = Path(spool) / f"{index}{Path(original).suffix[:16]}"
+            await asyncio.to_thread(path.write_bytes, data)
+            paths.append(path)
+            sources[path] = f"upload:{hashlib.sha256(data).hexdigest()}/{original}"
+            names[str(path)] = original
+        report = await asyncio.to_thread(
+            builder.ingest, paths, speaker, None, sources, upload_limits(state.settings)
+        )
     return {
         "files_done": report.files_done,
         "files_skipped": report.files_skipped,
         "accepted": report.accepted,
         "rejected": report.rejected,
         "speech_seconds": round(report.speech_seconds, 1),
-        "failed": [{"source": Path(s).name, "reason": r} for s, r in report.failures],
+        "failed": [{"source": names.get(s, s), "reason": r} for s, r in report.failures],
     }
 
 

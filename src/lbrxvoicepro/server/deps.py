@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from fastapi import Request, WebSocket
 
@@ -12,7 +13,7 @@ from lbrxvoicepro.config import Settings
 from lbrxvoicepro.pipeline import VoicePipeline
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.server.auth import AuthError, Forbidden, KeyStore, Principal, Role, verify_token
-from lbrxvoicepro.server.limits import RateLimiter
+from lbrxvoicepro.server.limits import RateLimiter, StreamSlots
 from lbrxvoicepro.server.sessions import SessionStore
 
 
@@ -24,6 +25,12 @@ class ServerState:
     keys: KeyStore
     limiter: RateLimiter
     sessions: SessionStore
+    streams: StreamSlots
+    frame_work: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(thread_name_prefix="lbrx-frames")
+    )
+    """Per-frame work of the streams (Silero VAD): off the event loop, and never queued
+    behind Whisper in the default pool."""
 
 
 def state_of(connection: Request | WebSocket) -> ServerState:

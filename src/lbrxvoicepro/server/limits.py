@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import Counter
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
@@ -38,3 +40,32 @@ class RateLimiter:
         if not self._limiter.hit(item, "lbrx", scope, key):
             reset = self._limiter.get_window_stats(item, "lbrx", scope, key).reset_time
             raise RateLimited(scope, max(1, math.ceil(reset - time.time())))
+
+
+class TooManyStreams(LbrxError):
+    """The caller already has as many streams open as ``server.max_streams_per_caller``."""
+
+
+class StreamSlots:
+    """Open WebSocket streams per caller in this process, capped: one key cannot take every
+    worker thread with a burst of streams."""
+
+    def __init__(self, per_caller: int) -> None:
+        self.per_caller = per_caller
+        self._open: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def take(self, subject: str) -> None:
+        with self._lock:
+            if self._open[subject] >= self.per_caller:
+                raise TooManyStreams(
+                    f"this caller already has {self.per_caller} streams open "
+                    "(server.max_streams_per_caller)"
+                )
+            self._open[subject] += 1
+
+    def release(self, subject: str) -> None:
+        with self._lock:
+            self._open[subject] -= 1
+            if self._open[subject] <= 0:
+                del self._open[subject]

@@ -23,6 +23,8 @@ class Session:
     voice: str = ""
     kb: str = ""
     language: str = ""
+    owner: str = ""
+    """The caller (key or token subject) who started it: nobody else may continue it."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)

@@ -14,9 +14,10 @@ import json
 
 import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.types import Message
 
-from lbrxvoicepro.server.deps import state_of
-from lbrxvoicepro.server.ws import accept_or_refuse
+from lbrxvoicepro.server.deps import ServerState, state_of
+from lbrxvoicepro.server.ws import admitted
 from lbrxvoicepro.types import Audio, SpeechChunk, Transcript
 from lbrxvoicepro.vad.segmenter import StreamSegmenter
 
@@ -27,28 +28,35 @@ PARTIAL_EVERY_S = 1.0
 @router.websocket("/v1/stream/transcribe")
 async def stream_transcribe(websocket: WebSocket) -> None:
     state = state_of(websocket)
-    if not await accept_or_refuse(websocket, "user"):
-        return
-    params = websocket.query_params
-    # Partials are drafts: greedy decoding without word timings, about twice as fast.
-    draft = state.settings.asr.model_copy(update={"beam_size": 1, "word_timestamps": False})
-    stream = TranscriptionStream(
-        websocket,
-        await asyncio.to_thread(state.models.transcriber),
-        await asyncio.to_thread(state.models.transcriber, draft),
-        StreamSegmenter(await asyncio.to_thread(state.models.vad), state.settings.vad),
-        params.get("language") or None,
-        params.get("partials", "1") != "0",
-    )
-    with contextlib.suppress(WebSocketDisconnect):
-        await stream.run()
+    async with admitted(websocket, "user") as caller:
+        if caller is None:
+            return
+        params = websocket.query_params
+        # Partials are drafts: greedy decoding without word timings, about twice as fast.
+        draft = state.settings.asr.model_copy(update={"beam_size": 1, "word_timestamps": False})
+        stream = TranscriptionStream(
+            websocket,
+            await asyncio.to_thread(state.models.transcriber),
+            await asyncio.to_thread(state.models.transcriber, draft),
+            StreamSegmenter(await asyncio.to_thread(state.models.vad), state.settings.vad),
+            params.get("language") or None,
+            params.get("partials", "1") != "0",
+            state,
+        )
+        with contextlib.suppress(WebSocketDisconnect):
+            await stream.run()
 
 
 class TranscriptionStream:
     """Receiving (VAD only) never waits for Whisper: a worker transcribes finals first, and a
     partial only when no final is waiting, always of the newest audio (stale ones are skipped)."""
 
-    def __init__(self, websocket, transcriber, drafter, segmenter, language, partials) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, websocket, transcriber, drafter, segmenter, language, partials, state
+    ) -> None:  # type: ignore[no-untyped-def]
+        self.state: ServerState = state
+        self.backlog_s = 0.0
+        """Speech queued for Whisper and not yet transcribed."""
         self.websocket = websocket
         self.transcriber = transcriber
         self.drafter = drafter
@@ -72,18 +80,27 @@ class TranscriptionStream:
     async def receive(self) -> None:
         last_partial = 0.0
         while True:
-            message = await self.websocket.receive()
+            message = await receive_within(self.websocket, self.state)
             if message["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(message.get("code", 1000))
             if message.get("bytes") is not None:
-                for chunk in self.segmenter.feed(pcm16_to_float(message["bytes"])):
+                samples = pcm16_to_float(message["bytes"])
+                for chunk in await feed(self.state, self.segmenter, samples):
                     self.finals.put_nowait(chunk)
+                    self.backlog_s += chunk.span.duration
                     self.partial_audio, last_partial = None, self.segmenter.position
+                if self.backlog_s > self.state.settings.server.max_stream_backlog_s:
+                    reason = f"{self.backlog_s:.0f} s of speech wait for transcription; slow down"
+                    await self.websocket.close(code=1013, reason=reason)
+                    raise WebSocketDisconnect(1013)
                 if self.segmenter.position - last_partial >= PARTIAL_EVERY_S:
                     last_partial = self.segmenter.position
                     self.partial_audio = self.segmenter.pending() if self.partials else None
                 self.work.set()
-            elif json.loads(message.get("text") or "{}").get("type") == "end":
+            elif _control(message.get("text") or "{}") is None:
+                await self.websocket.close(code=1007, reason='text frames are {"type": "end"}')
+                raise WebSocketDisconnect(1007)
+            elif _control(message.get("text") or "{}") == "end":
                 for chunk in self.segmenter.flush():
                     self.finals.put_nowait(chunk)
                 self.finals.put_nowait(None)
@@ -99,12 +116,39 @@ class TranscriptionStream:
                 if chunk is None:
                     return
                 await send_final(self.websocket, self.transcriber.transcribe, chunk, self.language)
+                self.backlog_s -= chunk.span.duration
             audio, self.partial_audio = self.partial_audio, None
             if audio is not None:
                 partial = await asyncio.to_thread(self.drafter.transcribe, audio, self.language)
                 if self.finals.empty():
                     await self.websocket.send_json({"type": "partial", "text": partial.text})
                 self.work.set()
+
+
+def _control(text: str) -> str | None:
+    """The ``type`` of a control message; None when it is not a JSON object."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    return str(message.get("type", "")) if isinstance(message, dict) else None
+
+
+async def receive_within(websocket: WebSocket, state: ServerState) -> Message:
+    """The next message; a client silent for ``server.idle_timeout_s`` is closed (1001)."""
+    try:
+        return await asyncio.wait_for(websocket.receive(), state.settings.server.idle_timeout_s)
+    except TimeoutError:
+        await websocket.close(code=1001, reason="idle for too long")
+        raise WebSocketDisconnect(1001) from None
+
+
+async def feed(
+    state: ServerState, segmenter: StreamSegmenter, samples: np.ndarray
+) -> list[SpeechChunk]:
+    """Silero VAD over one frame, in the server's frame pool: never on the event loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(state.frame_work, segmenter.feed, samples)
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:

@@ -1,26 +1,38 @@
-"""WebSocket admission: the same auth and rate limits as REST, refused with a close code."""
+"""WebSocket admission: the same auth and rate limits as REST, plus a cap on each caller's
+open streams; refusals are close codes with the reason."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import WebSocket
 
-from lbrxvoicepro.server.auth import AuthError, Forbidden, Role
+from lbrxvoicepro.server.auth import AuthError, Forbidden, Principal, Role
 from lbrxvoicepro.server.deps import check, state_of
-from lbrxvoicepro.server.limits import RateLimited
+from lbrxvoicepro.server.limits import RateLimited, TooManyStreams
 
-CLOSE_CODES = {AuthError: 4401, Forbidden: 4403, RateLimited: 4429}
+CLOSE_CODES = {AuthError: 4401, Forbidden: 4403, RateLimited: 4429, TooManyStreams: 4429}
 
 
-async def accept_or_refuse(websocket: WebSocket, role: Role) -> bool:
-    """Accept the connection; if it may not proceed, close it with 4401/4403/4429 and why.
+@contextlib.asynccontextmanager
+async def admitted(websocket: WebSocket, role: Role) -> AsyncIterator[Principal | None]:
+    """Accept the connection and yield the caller, holding one of its stream slots until the
+    block ends; if it may not proceed, close it with 4401/4403/4429 and why, and yield None.
 
     The handshake is accepted first so that the client sees the close code and reason (a
     refused handshake is only an HTTP 403, whatever the cause).
     """
     await websocket.accept()
+    state = state_of(websocket)
     try:
-        check(state_of(websocket), websocket, role)
-    except (AuthError, Forbidden, RateLimited) as error:
+        principal = check(state, websocket, role)
+        state.streams.take(principal.subject)
+    except (AuthError, Forbidden, RateLimited, TooManyStreams) as error:
         await websocket.close(code=CLOSE_CODES[type(error)], reason=str(error)[:120])
-        return False
-    return True
+        yield None
+        return
+    try:
+        yield principal
+    finally:
+        state.streams.release(principal.subject)

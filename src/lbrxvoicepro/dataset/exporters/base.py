@@ -84,10 +84,13 @@ def write_wav(audio: Audio | np.ndarray, path: Path, sample_rate: int | None = N
     os.replace(temporary, path)
 
 
-def write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str, mode: int | None = None) -> None:
+    """Atomically; ``mode`` (e.g. 0o600 inside a dataset store) instead of the umask's."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.partial")
     temporary.write_text(text, encoding="utf-8")
+    if mode is not None:
+        temporary.chmod(mode)
     temporary.replace(path)
 
 

@@ -1,0 +1,105 @@
+"""A real ``lbrxvoicepro serve`` process on loopback, attacked with ordinary ``user`` and
+``collector`` keys; its memory and ``/healthz`` latency are watched during the attacks."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from lbrxvoicepro.server.auth import KeyStore
+from tests.e2e.test_cli import CLI
+from tests.llm.conftest import free_port
+from tests.server.conftest import wait_for
+
+
+@dataclass
+class Target:
+    url: str
+    address: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    data: Path
+    keys: dict[str, str]
+    crowd: list[str]
+    """Eight more ``user`` keys: many callers at once."""
+
+    def headers(self, role: str = "user") -> dict[str, str]:
+        return {"X-API-Key": self.keys[role]}
+
+    def rss_mb(self) -> float:
+        return psutil.Process(self.process.pid).memory_info().rss / 2**20
+
+
+@pytest.fixture(scope="session")
+def target(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    folder = tmp_path_factory.mktemp("target")
+    keys_file = folder / "keys.json"
+    store = KeyStore(keys_file)
+    keys = {role: store.create(role, f"attacker {role}") for role in ("user", "collector")}
+    crowd = [store.create("user", f"crowd {n}") for n in range(8)]
+    port = free_port()
+    env = {
+        **os.environ,
+        "LBRX_CACHE_DIR": str(cache_dir),
+        "LBRX_SERVER__KEYS_FILE": str(keys_file),
+        "LBRX_SERVER__JWT_SECRET": "security-suite-secret-of-enough-length",
+        "LBRX_SERVER__DATASETS_DIR": str(folder / "datasets"),
+        "LBRX_SERVER__RATE_LIMIT": "100000/minute",
+        "LBRX_SERVER__IP_RATE_LIMIT": "100000/minute",
+        "LBRX_KB__DATA_DIR": str(folder / "kb"),
+        "LBRX_DATASET__ENCRYPTION_KEY": base64.b64encode(bytes(range(32))).decode(),
+    }
+    log = folder / "server.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/healthz")
+        yield Target(url, f"127.0.0.1:{port}", process, log, folder, keys, crowd)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class Watch:
+    """``/healthz`` latencies and the server's RSS, sampled while an attack runs."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+@pytest.fixture
+def watch(target: Target) -> Iterator[Watch]:
+    observed, stop = Watch(), threading.Event()
+
+    def sample() -> None:
+        with httpx.Client(base_url=target.url, timeout=30) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                assert client.get("/healthz").status_code == 200
+                observed.latencies_ms.append((time.perf_counter() - started) * 1000)
+                observed.rss_mb.append(target.rss_mb())
+                time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    yield observed
+    stop.set()
+    sampler.join(timeout=30)

@@ -1,0 +1,81 @@
+"""Findings 1 and 4: a burst of streams from one key, and Silero VAD on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import httpx
+import numpy as np
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from lbrxvoicepro.audio import load
+from tests.security.conftest import Target, Watch
+from tests.server.conftest import clip
+from tests.server.test_websockets import pcm
+
+SPEECH = load(clip("bigos_azon_spont_2.wav")).samples
+
+
+def stream_url(target: Target, key: str | None = None) -> str:
+    key = key or target.keys["user"]
+    return f"ws://{target.address}/v1/stream/transcribe?language=pl&token={key}"
+
+
+async def flood(target: Target, seconds_of_speech: float, key: str | None = None) -> int | None:
+    """Send speech as fast as the socket takes it, then leave without a word.
+    Returns the close code if the server closed the stream first."""
+    samples = np.tile(SPEECH, int(seconds_of_speech / 30) + 1)[: int(seconds_of_speech * 16000)]
+    try:
+        async with connect(stream_url(target, key), max_size=None) as ws:
+            for first in range(0, len(samples), 3200):
+                await ws.send(pcm(samples[first : first + 3200]))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await ws.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    return None
+
+
+async def test_one_key_cannot_open_more_than_its_share_of_streams(target: Target) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(4):
+            ws = await stack.enter_async_context(connect(stream_url(target)))
+            await ws.send(pcm(np.zeros(1600, np.float32)))
+        async with connect(stream_url(target)) as fifth:
+            await fifth.wait_closed()
+        assert fifth.close_code == 4429
+        assert "streams open" in (fifth.close_reason or "")
+
+
+def transcribe_file(target: Target) -> float:
+    started = time.perf_counter()
+    response = httpx.post(
+        f"{target.url}/v1/audio/transcriptions",
+        headers=target.headers(),
+        files={"file": ("pytanie.wav", clip("bigos_azon_spont_1.wav").read_bytes())},
+        timeout=300,
+    )
+    assert response.status_code == 200, response.text
+    return time.perf_counter() - started
+
+
+async def test_recognition_recovers_at_once_after_a_burst_that_disconnects(
+    target: Target,
+) -> None:
+    idle = await asyncio.to_thread(transcribe_file, target)
+    await asyncio.gather(*(flood(target, 120) for _ in range(50)))
+    after = await asyncio.to_thread(transcribe_file, target)
+    assert after <= 2 * idle + 1.0, (idle, after)
+
+
+async def test_healthz_stays_fast_while_streams_send_faster_than_real_time(
+    target: Target, watch: Watch
+) -> None:
+    """32 streams (eight callers at their cap of four) send speech faster than real time."""
+    await asyncio.gather(*(flood(target, 30, key) for key in target.crowd for _ in range(4)))
+    assert len(watch.latencies_ms) >= 10
+    assert watch.p99_ms() < 100, sorted(watch.latencies_ms)[-5:]
