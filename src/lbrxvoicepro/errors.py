@@ -32,6 +32,10 @@ class AudioTooLarge(AudioDecodeError):
     """Input whose decoded audio would be over a configured cap (refused before decoding)."""
 
 
+class UnknownLanguage(LbrxError):
+    """A language code the model does not know (HTTP 422)."""
+
+
 class ModelNotFound(LbrxError):
     """A model name, path or hub id could not be resolved to usable files."""
 

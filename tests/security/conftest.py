@@ -45,7 +45,7 @@ def target(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     folder = tmp_path_factory.mktemp("target")
     keys_file = folder / "keys.json"
     store = KeyStore(keys_file)
-    keys = {role: store.create(role, f"attacker {role}") for role in ("user", "collector")}
+    keys = {role: store.create(role, f"attacker {role}") for role in ("user", "collector", "admin")}
     crowd = [store.create("user", f"crowd {n}") for n in range(8)]
     port = free_port()
     env = {

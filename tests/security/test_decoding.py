@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from lbrxvoicepro.audio import DecodeLimits, decode
-from lbrxvoicepro.errors import AudioTooLarge
+from lbrxvoicepro.audio import decode
 from tests.security.conftest import Target, Watch
 
 
@@ -47,7 +46,10 @@ def test_compressed_silence_is_refused_before_decoding(
 
 
 def test_a_header_that_understates_the_length_is_stopped_while_decoding() -> None:
-    """A WAV whose header claims 1 s is capped on the samples actually decoded."""
+    """The cap holds on the samples decoded, not only on what a header claims."""
+    from lbrxvoicepro.audio import DecodeLimits
+    from lbrxvoicepro.errors import AudioTooLarge
+
     buffer = io.BytesIO()
     sf.write(buffer, np.zeros(16000 * 20, np.float32), 16000, format="WAV", subtype="PCM_16")
     limits = DecodeLimits(max_seconds=5, max_decoded_mb=1024)

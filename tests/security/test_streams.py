@@ -45,7 +45,7 @@ async def test_one_key_cannot_open_more_than_its_share_of_streams(target: Target
         for _ in range(4):
             ws = await stack.enter_async_context(connect(stream_url(target)))
             await ws.send(pcm(np.zeros(1600, np.float32)))
-        async with connect(stream_url(target)) as fifth:
+        async with connect(stream_url(target)) as fifth, asyncio.timeout(60):
             await fifth.wait_closed()
         assert fifth.close_code == 4429
         assert "streams open" in (fifth.close_reason or "")

@@ -12,6 +12,7 @@ import numpy as np
 from lbrxvoicepro.asr.guards import guard_segments
 from lbrxvoicepro.asr.timeline import SpeechTimeline, widen
 from lbrxvoicepro.config import AsrSettings, VadSettings
+from lbrxvoicepro.errors import UnknownLanguage
 from lbrxvoicepro.types import Audio, Segment, SpeechSpan, Transcript, Word
 from lbrxvoicepro.vad import SileroVAD, speech_spans
 
@@ -42,8 +43,8 @@ class FasterWhisperTranscriber:
         self.vad_settings = vad_settings
 
     def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
-        prepared = self._prepare(audio)
         language = self._language(language)
+        prepared = self._prepare(audio)
         if prepared.timeline is None:
             return _empty(audio, language or "")
         segments, info = self.model.transcribe(
@@ -134,6 +135,11 @@ class FasterWhisperTranscriber:
 
     def _language(self, language: str | None) -> str | None:
         chosen = language or self.settings.language
+        if chosen != "auto" and chosen not in self.model.supported_languages:
+            raise UnknownLanguage(
+                f"unknown language {chosen!r}: give an ISO 639-1 code Whisper knows "
+                "(pl, en, de, ...) or 'auto' to detect it"
+            )
         if not self.model.model.is_multilingual:
             return "en"
         return None if chosen == "auto" else chosen

@@ -31,6 +31,7 @@ from lbrxvoicepro.errors import (
     ModelNotFound,
     PromptTooLong,
     SynthesisError,
+    UnknownLanguage,
 )
 from lbrxvoicepro.pipeline import VoicePipeline
 from lbrxvoicepro.runtime import ModelManager
@@ -57,6 +58,7 @@ STATUS: list[tuple[type[LbrxError], int]] = [
     (DocumentError, 422),
     (SynthesisError, 422),
     (VoiceNotOffered, 422),
+    (UnknownLanguage, 422),
     (KnowledgeBaseError, 409),
     (DatasetError, 409),
     (DecryptionError, 409),

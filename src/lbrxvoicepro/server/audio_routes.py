@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
@@ -20,6 +19,7 @@ from lbrxvoicepro.config import Settings
 from lbrxvoicepro.errors import AudioDecodeError, LbrxError
 from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import require, state_of
+from lbrxvoicepro.server.inputs import Text, safe_filename
 from lbrxvoicepro.types import Audio, Transcript
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
@@ -59,7 +59,7 @@ async def transcriptions(
     """Transcribe an uploaded file (OpenAI's `model` names map to the configured Whisper)."""
     state = state_of(request)
     data = await file.read()
-    name = Path(file.filename or "upload").name
+    name = safe_filename(file.filename, "upload")
     try:
         audio = await asyncio.to_thread(load, data, 16000, upload_limits(state.settings))
     except AudioDecodeError as error:
@@ -113,7 +113,7 @@ def _verbose(transcript: Transcript, words: bool) -> dict[str, object]:
 
 class SpeechRequest(BaseModel):
     model: str = Field("tts-1", max_length=200)
-    input: str = Field(min_length=1, max_length=4096)
+    input: Text = Field(min_length=1, max_length=4096)
     voice: str = Field(
         "",
         max_length=500,

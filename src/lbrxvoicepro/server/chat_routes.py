@@ -20,6 +20,7 @@ from lbrxvoicepro.llm import ChatMessage, astream
 from lbrxvoicepro.llm.prompt import build_prompt, citation_list, ensure_fits
 from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import require, state_of
+from lbrxvoicepro.server.inputs import Text, safe_filename
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 User = Annotated[Principal, Depends(require("user"))]
@@ -28,7 +29,7 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 
 class Message(BaseModel):
     role: Literal["system", "user", "assistant"]
-    content: str = Field(max_length=100_000)
+    content: Text = Field(max_length=100_000)
 
 
 class ChatRequest(BaseModel):
@@ -117,7 +118,7 @@ async def list_models(request: Request, _: User) -> dict[str, object]:
 
 
 class QueryRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=2000)
+    query: Text = Field(min_length=1, max_length=2000)
     k: int = Field(5, ge=1, le=100)
 
 
@@ -164,7 +165,7 @@ async def add_documents(
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for upload in files:
-        path = folder / (Path(upload.filename or "").name or "document.txt")
+        path = folder / safe_filename(upload.filename, "document.txt")
         staging = path.with_name(f".{path.name}.upload")
         staging.write_bytes(await upload.read())
         staging.replace(path)

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -20,6 +20,7 @@ from lbrxvoicepro.kb.base import NAME_PATTERN
 from lbrxvoicepro.server.audio_routes import upload_limits
 from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import ServerState, require, state_of
+from lbrxvoicepro.server.inputs import safe_filename
 from lbrxvoicepro.types import Speaker
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
@@ -103,7 +104,7 @@ async def add_audio(
         paths, sources, names = [], {}, {}
         for index, upload in enumerate(files):
             data = await upload.read()
-            original = Path(upload.filename or "").name or "recording"
+            original = safe_filename(upload.filename, "recording")
             path = Path(spool) / f"{index}{Path(original).suffix[:16]}"
             await asyncio.to_thread(path.write_bytes, data)
             paths.append(path)
@@ -140,7 +141,11 @@ async def validate_dataset(request: Request, name: str, _: Collector) -> dict[st
 
 @router.post("/{name}/export", response_class=FileResponse)
 async def export_dataset(
-    request: Request, name: str, format: Format, _: Collector, validation: float = 0.1
+    request: Request,
+    name: str,
+    format: Format,
+    _: Collector,
+    validation: Annotated[float, Query(ge=0.0, lt=1.0, allow_inf_nan=False)] = 0.1,
 ) -> FileResponse:
     """Export the accepted utterances in a training format and download it as a zip."""
     from lbrxvoicepro.dataset.exporters import convert
