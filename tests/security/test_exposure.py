@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.dataset.crypto import AudioCipher
+from lbrxvoicepro.dataset.store import DatasetStore
+from lbrxvoicepro.server import create_app
 from tests.e2e.test_cli import CLI
 from tests.security.conftest import Target
 
@@ -61,3 +68,22 @@ def test_a_malformed_encryption_key_stops_the_start(cache_dir: Path) -> None:
     )
     assert started.returncode == 1
     assert "dataset.encryption_key: not a 32-byte key" in started.stderr
+
+
+def test_error_messages_name_no_server_folder(tmp_path: Path, settings: Settings) -> None:
+    """A dataset encrypted with another key: the 409 names the dataset, not where it lives."""
+    datasets = tmp_path / "srv" / "datasets"
+    DatasetStore(datasets / "obce", AudioCipher(bytes(32))).close()
+    mine = settings.model_copy(
+        update={
+            "server": settings.server.model_copy(update={"datasets_dir": datasets, "auth": False}),
+            "dataset": settings.dataset.model_copy(
+                update={"encryption_key": SecretStr(base64.b64encode(bytes(range(32))).decode())}
+            ),
+        }
+    )
+    with TestClient(create_app(mine)) as client:
+        response = client.get("/v1/datasets/obce")
+    assert response.status_code == 409
+    message = response.json()["error"]["message"]
+    assert message == "obce: wrong encryption key for this dataset", message

@@ -68,8 +68,8 @@ async def test_recognition_recovers_at_once_after_a_burst_that_disconnects(
 ) -> None:
     idle = await asyncio.to_thread(transcribe_file, target)
     await asyncio.gather(*(flood(target, 120) for _ in range(50)))
-    after = await asyncio.to_thread(transcribe_file, target)
-    assert after <= 2 * idle + 1.0, (idle, after)
+    after = await asyncio.to_thread(transcribe_file, target)  # asked the moment it ended
+    assert after <= 2 * idle, (idle, after)
 
 
 async def test_healthz_stays_fast_while_streams_send_faster_than_real_time(
