@@ -135,13 +135,13 @@ class FasterWhisperTranscriber:
 
     def _language(self, language: str | None) -> str | None:
         chosen = language or self.settings.language
+        if not self.model.model.is_multilingual:
+            return "en"
         if chosen != "auto" and chosen not in self.model.supported_languages:
             raise UnknownLanguage(
                 f"unknown language {chosen!r}: give an ISO 639-1 code Whisper knows "
                 "(pl, en, de, ...) or 'auto' to detect it"
             )
-        if not self.model.model.is_multilingual:
-            return "en"
         return None if chosen == "auto" else chosen
 
     def _detect(self, item: _Prepared) -> str:
