@@ -21,6 +21,9 @@ from tests.e2e.test_cli import CLI
 from tests.llm.conftest import free_port
 from tests.server.conftest import wait_for
 
+IDLE_S = 5
+"""The target's idle WebSocket and slow-body timeouts (finding 18)."""
+
 
 @dataclass
 class Target:
@@ -58,6 +61,8 @@ def target(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "LBRX_SERVER__IP_RATE_LIMIT": "100000/minute",
         "LBRX_KB__DATA_DIR": str(folder / "kb"),
         "LBRX_DATASET__ENCRYPTION_KEY": base64.b64encode(bytes(range(32))).decode(),
+        "LBRX_SERVER__IDLE_TIMEOUT_S": str(IDLE_S),
+        "LBRX_SERVER__BODY_TIMEOUT_S": str(IDLE_S),
     }
     log = folder / "server.log"
     with open(log, "wb") as output:

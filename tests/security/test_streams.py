@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from lbrxvoicepro.audio import load
 from tests.security.conftest import Target, Watch
 from tests.server.conftest import clip
-from tests.server.test_websockets import pcm
+from tests.server.test_websockets import pcm, stream
 
 SPEECH = load(clip("bigos_azon_spont_2.wav")).samples
 
@@ -63,12 +63,26 @@ def transcribe_file(target: Target) -> float:
     return time.perf_counter() - started
 
 
+async def speak_and_vanish(target: Target, seconds: float) -> None:
+    """Real speech at real-time pace for ``seconds``, then gone without a close frame."""
+    try:
+        async with connect(stream_url(target), max_size=None) as ws:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stream(ws, np.tile(SPEECH, 2)), seconds)
+            ws.transport.abort()
+    except ConnectionClosed:
+        pass
+
+
 async def test_recognition_recovers_at_once_after_a_burst_that_disconnects(
     target: Target,
 ) -> None:
+    """50 streams of one key speak for 40 s and vanish (at most four are let in), then 50 that
+    send 120 s of speech as fast as they can; a file is transcribed the moment they are gone."""
     idle = await asyncio.to_thread(transcribe_file, target)
+    await asyncio.gather(*(speak_and_vanish(target, 40) for _ in range(50)))
     await asyncio.gather(*(flood(target, 120) for _ in range(50)))
-    after = await asyncio.to_thread(transcribe_file, target)  # asked the moment it ended
+    after = await asyncio.to_thread(transcribe_file, target)
     assert after <= 2 * idle, (idle, after)
 
 
