@@ -225,6 +225,9 @@ class ServerSettings(BaseModel):
         "checked before decoding (413): a small file of compressed silence can hold hours",
     )
     session_ttl_s: int = Field(3600, ge=60, description="idle conversations are forgotten")
+    max_connections: int = Field(
+        1000, ge=1, description="open connections the process serves at once; more get 503"
+    )
     max_streams_per_caller: int = Field(
         4, ge=1, description="WebSocket streams one key or token may have open at once (4429)"
     )

@@ -54,6 +54,8 @@ def serve(
         # 127.0.0.1, which let any local client pick its address for the rate limits)
         proxy_headers=bool(server.trusted_proxies),
         forwarded_allow_ips=server.trusted_proxies or "",
+        limit_concurrency=server.max_connections,
+        timeout_keep_alive=5,
     )
     logs.install()  # after uvicorn.Config, which sets up its loggers
     uvicorn.Server(config).run()
