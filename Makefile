@@ -49,10 +49,10 @@ lock: install
 	$(COMPILE) --extra $(DEMO_EXTRAS) -o requirements/demo.lock pyproject.toml requirements/demo.in && \
 	$(COMPILE) -o requirements/bench.lock requirements/bench.in && \
 	for lock in build demo test bench; do \
-		echo "== requirements/$$lock.lock"; \
-		diff <(grep -oE '^[A-Za-z0-9_.-]+==[^ ]+' $$old/$$lock.lock) \
+		changes=$$(diff <(grep -oE '^[A-Za-z0-9_.-]+==[^ ]+' $$old/$$lock.lock) \
 			<(grep -oE '^[A-Za-z0-9_.-]+==[^ ]+' requirements/$$lock.lock) \
-			| grep -E '^[<>]' | sed 's/^</  removed/; s/^>/  added  /' || echo "  unchanged"; \
+			| grep -E '^[<>]' | sed 's/^</  removed/; s/^>/  added  /'); \
+		echo "== requirements/$$lock.lock"; echo "$${changes:-  unchanged}"; \
 	done; rm -rf $$old
 
 doctor: $(VENV)/.demo
