@@ -6,13 +6,13 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
@@ -78,12 +78,30 @@ def target(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         process.wait(timeout=30)
 
 
+PROBE = """
+import sys, time, httpx
+with httpx.Client(base_url=sys.argv[1], timeout=30) as client, open(sys.argv[2], "a") as out:
+    while True:
+        started = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        out.write(f"{(time.perf_counter() - started) * 1000}\\n")
+        out.flush()
+        time.sleep(0.05)
+"""
+"""Polls ``/healthz`` from its own process: the attack's clients share the test's interpreter,
+and their work there must not count as the server's latency."""
+
+
 @dataclass
 class Watch:
-    """``/healthz`` latencies and the server's RSS, sampled while an attack runs."""
+    """``/healthz`` latencies (from a separate process) and the server's RSS during an attack."""
 
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_file: Path
     rss_mb: list[float] = field(default_factory=list)
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        return [float(line) for line in self.latencies_file.read_text().split()]
 
     def p99_ms(self) -> float:
         ordered = sorted(self.latencies_ms)
@@ -91,20 +109,22 @@ class Watch:
 
 
 @pytest.fixture
-def watch(target: Target) -> Iterator[Watch]:
-    observed, stop = Watch(), threading.Event()
+def watch(target: Target, tmp_path: Path) -> Iterator[Watch]:
+    observed, stop = Watch(tmp_path / "healthz.txt"), threading.Event()
+    observed.latencies_file.touch()
+    probe = subprocess.Popen(
+        [sys.executable, "-c", PROBE, target.url, str(observed.latencies_file)]
+    )
 
     def sample() -> None:
-        with httpx.Client(base_url=target.url, timeout=30) as client:
-            while not stop.is_set():
-                started = time.perf_counter()
-                assert client.get("/healthz").status_code == 200
-                observed.latencies_ms.append((time.perf_counter() - started) * 1000)
-                observed.rss_mb.append(target.rss_mb())
-                time.sleep(0.05)
+        while not stop.is_set():
+            observed.rss_mb.append(target.rss_mb())
+            time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     yield observed
     stop.set()
+    probe.terminate()
+    probe.wait(timeout=30)
     sampler.join(timeout=30)
