@@ -96,11 +96,17 @@ def run_checks(
 
 def run_check(settings: Settings, check: Check) -> CheckResult:
     version = engine_version(check)
+
+    def result(
+        ok: bool, seconds: float, detail: str, fix: str = "", crashed: bool = False
+    ) -> CheckResult:
+        return CheckResult(
+            check.name, check.task, check.engine, version, ok, seconds, detail, fix, crashed
+        )
+
     if version is None:
         install = f"pip install 'lbrxvoicepro[{check.extra}]'" if check.extra else REINSTALL
-        return CheckResult(
-            check.name, check.task, check.engine, None, False, 0.0, "not installed", install
-        )
+        return result(False, 0.0, "not installed", install)
     started = time.perf_counter()
     try:
         child = subprocess.run(
@@ -111,36 +117,15 @@ def run_check(settings: Settings, check: Check) -> CheckResult:
             timeout=CHECK_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
-        return CheckResult(
-            check.name,
-            check.task,
-            check.engine,
-            version,
-            False,
-            round(time.perf_counter() - started, 2),
-            f"{check.engine} {version} gave no answer in {CHECK_TIMEOUT_S:.0f} s (hung)",
-            REINSTALL,
-            crashed=True,
-        )
+        hung = f"{check.engine} {version} gave no answer in {CHECK_TIMEOUT_S:.0f} s (hung)"
+        return result(False, round(time.perf_counter() - started, 2), hung, REINSTALL, True)
     seconds = round(time.perf_counter() - started, 2)
     if child.returncode == 0 and child.stdout.strip():
         outcome = json.loads(child.stdout.strip().splitlines()[-1])
-        return CheckResult(
-            check.name, check.task, check.engine, version, outcome["ok"], seconds,
-            outcome["detail"], outcome["fix"],
-        )  # fmt: skip
+        return result(outcome["ok"], seconds, outcome["detail"], outcome["fix"])
     last = (child.stderr.strip().splitlines() or [""])[-1][:200]
-    return CheckResult(
-        check.name,
-        check.task,
-        check.engine,
-        version,
-        False,
-        seconds,
-        f"{check.engine} {version} crashed ({describe_exit(child.returncode)}) {last}".strip(),
-        REINSTALL,
-        crashed=True,
-    )
+    died = f"{check.engine} {version} crashed ({describe_exit(child.returncode)}) {last}"
+    return result(False, seconds, died.strip(), REINSTALL, True)
 
 
 def _speech_clip() -> tuple[np.ndarray, str]:
