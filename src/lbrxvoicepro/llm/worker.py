@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lbrxvoicepro.errors import LbrxError
+from lbrxvoicepro.llm.base import ChatMessage
 
 
 def main(argv: list[str]) -> None:
@@ -59,8 +60,6 @@ def _serve(argv: list[str]) -> None:
         if request["op"] == "count":
             send({"count": model.count_tokens(request["text"])})
             continue
-        from lbrxvoicepro.llm.base import ChatMessage
-
         messages = [ChatMessage(role, content) for role, content in request["messages"]]
         try:
             for delta in model.stream(messages, request["max_tokens"], request["temperature"]):

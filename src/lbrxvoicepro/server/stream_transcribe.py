@@ -97,10 +97,10 @@ class TranscriptionStream:
                     last_partial = self.segmenter.position
                     self.partial_audio = self.segmenter.pending() if self.partials else None
                 self.work.set()
-            elif _control(message.get("text") or "{}") is None:
+            elif (control := _control(message.get("text") or "{}")) is None:
                 await self.websocket.close(code=1007, reason='text frames are {"type": "end"}')
                 raise WebSocketDisconnect(1007)
-            elif _control(message.get("text") or "{}") == "end":
+            elif control == "end":
                 for chunk in self.segmenter.flush():
                     self.finals.put_nowait(chunk)
                 self.finals.put_nowait(None)
