@@ -16,7 +16,8 @@ from tests.tiny_csm import tiny_mimi_config
 def read_moshi(split_dir: Path) -> list[dict[str, object]]:
     """moshi-finetune's rules: JSONL of {path, duration}; stereo 24 kHz WAV; beside it a JSON
     of alignments [word, [start, end], speaker], sorted by start, inside the duration, with the
-    main speaker's label."""
+    main speaker's label; each word starting in a 12.5 Hz frame of its own (its Interleaver
+    drops a word whose start frame the previous word holds)."""
     rows = []
     for line in (split_dir / "data.jsonl").read_text().splitlines():
         row = json.loads(line)
@@ -28,8 +29,8 @@ def read_moshi(split_dir: Path) -> list[dict[str, object]]:
         samples, _ = sf.read(wav)
         assert np.abs(samples[:, 1]).max() == 0 < np.abs(samples[:, 0]).max()
         alignments = json.loads(wav.with_suffix(".json").read_text())["alignments"]
-        starts = [a[1][0] for a in alignments]
-        assert starts == sorted(starts)
+        frames = [math.floor(a[1][0] * 12.5) for a in alignments]
+        assert frames == sorted(set(frames)), "two words start in one Mimi frame"
         for word, (start, end), speaker in alignments:
             assert word and speaker == "SPEAKER_MAIN"
             assert 0 <= start < end <= row["duration"]
@@ -38,6 +39,7 @@ def read_moshi(split_dir: Path) -> list[dict[str, object]]:
 
 
 def read_csm(split_dir: Path) -> list[list[dict[str, object]]]:
+    """csm-mlx opens ``audio_path`` as given, from whatever folder training runs in."""
     conversations = json.loads((split_dir / "conversations.json").read_text())
     assert isinstance(conversations, list)
     for conversation in conversations:
@@ -45,7 +47,7 @@ def read_csm(split_dir: Path) -> list[list[dict[str, object]]]:
         for turn in conversation:
             assert set(turn) == {"text", "audio_path", "speaker"}
             assert isinstance(turn["speaker"], int) and turn["text"]
-            info = sf.info(split_dir / turn["audio_path"])
+            info = sf.info(Path(str(turn["audio_path"])))
             assert info.samplerate == 24000 and info.channels == 1
     return conversations
 
@@ -59,19 +61,29 @@ def read_ljspeech(split_dir: Path) -> list[list[str]]:
     return rows
 
 
-def read_nemo(split_dir: Path) -> list[dict[str, object]]:
+def read_nemo(split_dir: Path, language: str = "pl") -> list[dict[str, object]]:
+    """NeMo's manifest; lhotse's NeMo adapter takes the language from ``lang``."""
     rows = [json.loads(line) for line in (split_dir / "manifest.json").read_text().splitlines()]
     for row in rows:
-        assert set(row) == {"audio_filepath", "duration", "text"}
+        assert set(row) == {"audio_filepath", "duration", "text", "lang"}
+        assert row["lang"] == language
         info = sf.info(split_dir / row["audio_filepath"])
         assert math.isclose(info.duration, row["duration"], abs_tol=1e-3)
     return rows
 
 
-def read_mimi(split_dir: Path, codebooks: int = 8) -> list[dict[str, object]]:
+def read_mimi(split_dir: Path, mimi: Path, codebooks: int = 8) -> list[dict[str, object]]:
+    """Codes as stored, handed to ``MimiModel.decode`` as they are (it takes int64 or int32)."""
+    import torch
+    from transformers import MimiModel
+
+    model = MimiModel.from_pretrained(mimi).eval()
     rows = [json.loads(line) for line in (split_dir / "manifest.jsonl").read_text().splitlines()]
     for row in rows:
         codes = np.load(split_dir / row["codes"])
+        with torch.inference_mode():
+            audio = model.decode(torch.from_numpy(codes)[None]).audio_values
+        assert audio.shape[-1] >= round(row["duration"] * 24000)
         assert (
             codes.shape
             == (codebooks, math.ceil(row["duration"] * 12.5))

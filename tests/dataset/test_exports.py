@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from lbrxvoicepro import ConfigError
 from lbrxvoicepro.dataset.exporters import convert, split
+from lbrxvoicepro.dataset.exporters.moshi import alignments
 from lbrxvoicepro.dataset.store import DatasetError, DatasetStore
+from lbrxvoicepro.types import Utterance, Word
 from tests.dataset.readers import (
     read_csm,
     read_hf,
@@ -30,9 +33,45 @@ def test_moshi(built_dataset: DatasetStore, tmp_path: Path) -> None:
         assert len(row["alignments"]) >= 0.8 * len(words) >= 1  # type: ignore[arg-type]
 
 
-def test_csm_groups_each_recording_into_one_conversation(built_dataset, tmp_path) -> None:
-    convert(built_dataset, "csm", tmp_path, validation=0)
-    conversations = read_csm(tmp_path / "train")
+def test_moshi_keeps_short_words_in_frames_of_their_own() -> None:
+    """Whisper's zero-length short words, sharing the next word's start, and words past a cut,
+    clamped to one instant, each get a Mimi frame of their own, in order, inside the audio."""
+    words = [
+        Word(" Idę", 0.10, 0.40, 0.9),
+        Word(" w", 0.40, 0.40, 0.9),
+        Word(" tej", 0.40, 0.40, 0.9),
+        Word(" chwili", 0.40, 0.90, 0.9),
+        Word(" do", 1.95, 2.30, 0.9),
+        Word(" domu.", 2.10, 2.40, 0.9),
+    ]
+    utterance = Utterance(
+        "u1",
+        "anna",
+        "audio/u1.flac",
+        2.0,
+        16000,
+        "Idę w tej chwili do domu.",
+        tuple(words),
+        "pl",
+        "rec.wav",
+        0.0,
+        2.0,
+    )
+    rows = alignments(utterance, duration=2.0)
+    assert [row[0] for row in rows] == ["Idę", "w", "tej", "chwili", "do", "domu."]
+    frames = [math.floor(row[1][0] * 12.5) for row in rows]  # type: ignore[index]
+    assert frames == sorted(set(frames))
+    for _, (start, end), _ in rows:  # type: ignore[misc]
+        assert 0 <= start < end <= 2.0
+    assert rows[0][1] == [0.1, 0.4]
+
+
+def test_csm_groups_each_recording_into_one_conversation(
+    built_dataset, tmp_path, monkeypatch
+) -> None:
+    convert(built_dataset, "csm", tmp_path / "out", validation=0)
+    monkeypatch.chdir(tmp_path)
+    conversations = read_csm(tmp_path / "out" / "train")
     assert len(conversations) == 3
     assert {turn["speaker"] for c in conversations for turn in c} == {0, 1}
 
@@ -56,7 +95,8 @@ def test_ljspeech_and_nemo(built_dataset: DatasetStore, tmp_path: Path) -> None:
 def test_mimi_codes_with_a_tiny_real_mimi(built_dataset, tmp_path: Path) -> None:
     mimi = tiny_mimi(tmp_path / "mimi")
     convert(built_dataset, "mimi", tmp_path / "out", validation=0, mimi_model=mimi)
-    assert len(read_mimi(tmp_path / "out" / "train")) == len(built_dataset.utterances("accepted"))
+    rows = read_mimi(tmp_path / "out" / "train", mimi)
+    assert len(rows) == len(built_dataset.utterances("accepted"))
     with pytest.raises(ConfigError, match="--mimi-model"):
         convert(built_dataset, "mimi", tmp_path / "x", validation=0)
     with pytest.raises(ConfigError, match="8 or 32"):

@@ -1,6 +1,9 @@
 """csm-mlx fine-tuning: a JSON list of conversations, each a list of
 {"text", "audio_path", "speaker"} (speaker an integer), with 24 kHz mono WAVs.
 
+``audio_path`` is absolute, as csm-mlx's own converter writes it: its dataset opens the path as
+given, relative to wherever training is started, not to the JSON's folder.
+
 Utterances cut from one recording form one conversation, in recording order, so the model
 learns from real context; speaker ids are the dataset's speakers numbered in sorted order.
 """
@@ -30,12 +33,12 @@ class CsmExporter:
             for _, turns in groupby(ordered, key=lambda u: u.source):
                 conversation = []
                 for utterance in turns:
-                    relative = f"audio/{utterance.id}.wav"
-                    encode(load_audio(store, utterance, SAMPLE_RATE), out / split_name / relative)
+                    wav = (out / split_name / f"audio/{utterance.id}.wav").resolve()
+                    encode(load_audio(store, utterance, SAMPLE_RATE), wav)
                     conversation.append(
                         {
                             "text": utterance.text,
-                            "audio_path": relative,
+                            "audio_path": str(wav),
                             "speaker": numbers[utterance.speaker_id],
                         }
                     )

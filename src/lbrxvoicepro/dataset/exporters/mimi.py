@@ -1,5 +1,6 @@
 """Mimi codec codes per utterance (12.5 Hz frames, 8 or 32 codebooks of 2048), for training
-speech-language models on tokens: ``codes/<id>.npy`` (codebooks x frames, int16) and a
+speech-language models on tokens: ``codes/<id>.npy`` (codebooks x frames, int64: what
+``MimiModel.decode`` takes as it is) and a
 ``manifest.jsonl`` of {id, codes, frames, codebooks, duration, text, speaker}.
 
 The codes come from the Mimi model of Hugging Face transformers, loaded from a local directory
@@ -57,7 +58,7 @@ class MimiExporter:
             codes = self.model.encode(
                 self.torch.from_numpy(padded)[None, None], num_quantizers=self.codebooks
             ).audio_codes
-        return codes[0, :, :frames].numpy().astype(np.int16)
+        return codes[0, :, :frames].numpy().astype(np.int64)
 
     def write(self, store: DatasetStore, splits: dict[str, list[Utterance]], out: Path) -> None:
         for split_name, utterances in splits.items():

@@ -71,11 +71,21 @@ class LJSpeechExporter(_WavTableExporter):
 
 
 class NemoExporter(_WavTableExporter):
-    """``manifest.json``: one JSON object per line, {audio_filepath, duration, text}, with paths
-    relative to the manifest."""
+    """``manifest.json``: one JSON object per line, {audio_filepath, duration, text, lang}, with
+    paths relative to the manifest (``lang`` is what lhotse's NeMo reader takes the language
+    from)."""
 
     name = "nemo"
     table = "manifest.json"
 
     def row(self, utterance: Utterance, wav: str, duration: float) -> str:
-        return json_lines([{"audio_filepath": wav, "duration": duration, "text": utterance.text}])
+        return json_lines(
+            [
+                {
+                    "audio_filepath": wav,
+                    "duration": duration,
+                    "text": utterance.text,
+                    "lang": utterance.language,
+                }
+            ]
+        )
