@@ -107,7 +107,12 @@ class Speaker:
 
 @dataclass(frozen=True)
 class Utterance:
-    """One stored utterance: its audio file (relative to the dataset), text and quality."""
+    """One stored utterance: its audio file (relative to the dataset), text and quality.
+
+    ``text`` and ``words`` are what Whisper wrote ("o 14:30"); ``spoken_text`` and
+    ``spoken_words`` say it as it was spoken ("o czternastej trzydzieści"), timed from the words
+    they came from: what TTS training needs.
+    """
 
     id: str
     speaker_id: str
@@ -126,3 +131,5 @@ class Utterance:
     status: str = "accepted"
     reasons: tuple[str, ...] = ()
     metrics: dict[str, float] = field(default_factory=dict)
+    spoken_text: str = ""
+    spoken_words: tuple[Word, ...] = ()

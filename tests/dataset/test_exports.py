@@ -11,7 +11,7 @@ from lbrxvoicepro import ConfigError
 from lbrxvoicepro.dataset.exporters import convert, split
 from lbrxvoicepro.dataset.exporters.moshi import alignments
 from lbrxvoicepro.dataset.store import DatasetError, DatasetStore
-from lbrxvoicepro.types import Utterance, Word
+from lbrxvoicepro.types import Word
 from tests.dataset.readers import (
     read_csm,
     read_hf,
@@ -44,20 +44,7 @@ def test_moshi_keeps_short_words_in_frames_of_their_own() -> None:
         Word(" do", 1.95, 2.30, 0.9),
         Word(" domu.", 2.10, 2.40, 0.9),
     ]
-    utterance = Utterance(
-        "u1",
-        "anna",
-        "audio/u1.flac",
-        2.0,
-        16000,
-        "Idę w tej chwili do domu.",
-        tuple(words),
-        "pl",
-        "rec.wav",
-        0.0,
-        2.0,
-    )
-    rows = alignments(utterance, duration=2.0)
+    rows = alignments(words, duration=2.0)
     assert [row[0] for row in rows] == ["Idę", "w", "tej", "chwili", "do", "domu."]
     frames = [math.floor(row[1][0] * 12.5) for row in rows]  # type: ignore[index]
     assert frames == sorted(set(frames))
@@ -89,7 +76,8 @@ def test_ljspeech_and_nemo(built_dataset: DatasetStore, tmp_path: Path) -> None:
     convert(built_dataset, "ljspeech", tmp_path / "lj", validation=0)
     convert(built_dataset, "nemo", tmp_path / "nemo", validation=0)
     assert len(read_ljspeech(tmp_path / "lj" / "train")) == accepted
-    assert len(read_nemo(tmp_path / "nemo" / "train")) == accepted
+    nemo = read_nemo(tmp_path / "nemo" / "train")
+    assert len(nemo) == accepted and {row["lang"] for row in nemo} == {"pl"}
 
 
 def test_mimi_codes_with_a_tiny_real_mimi(built_dataset, tmp_path: Path) -> None:

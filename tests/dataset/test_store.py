@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 
 from lbrxvoicepro.audio import decode
 from lbrxvoicepro.dataset.store import DatasetStore
-from lbrxvoicepro.types import Audio, Speaker, Utterance
+from lbrxvoicepro.types import Audio, Speaker, Utterance, Word
 
 WRITER = """
 import sys, numpy as np
@@ -89,3 +90,20 @@ def test_reconcile_removes_files_without_a_committed_row(tmp_path: Path) -> None
     store.close()
     assert DatasetStore(tmp_path).utterances() == []
     assert not orphan.exists()
+
+
+def test_a_catalog_from_before_spoken_forms_gets_them_on_opening(tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path)
+    store.add_speaker(Speaker("s", "Sam", "pl"))
+    audio = Audio(np.zeros(16000, dtype=np.float32), 16000)
+    words = (Word("Mam", 0.0, 0.3, 0.9), Word("5", 0.3, 0.6, 0.9), Word("lat.", 0.6, 0.9, 0.9))
+    draft = Utterance("", "s", "", 0, 0, "Mam 5 lat.", words, "pl", "src", 0.0, 1.0)
+    stored = store.add_utterance(audio, draft)
+    store.close()
+    with sqlite3.connect(tmp_path / "catalog.sqlite") as db:
+        db.execute("ALTER TABLE utterances DROP COLUMN spoken_text")
+        db.execute("ALTER TABLE utterances DROP COLUMN spoken_words")
+    [again] = DatasetStore(tmp_path).utterances()
+    assert again.spoken_text == "Mam pięć lat."
+    assert again.spoken_words[1] == Word("pięć", 0.3, 0.6, 0.9)
+    assert again.text == stored.text and again.words == words

@@ -97,7 +97,7 @@ def test_collect_prompted_ingest_validate_and_convert_to_every_format(cache_dir,
         )
         assert result.returncode == 0, (format, result.stderr)
     assert len(read_moshi(out / "moshi" / "train")) == len(accepted)
-    assert len(read_mimi(out / "mimi" / "train")) == len(accepted)
+    assert len(read_mimi(out / "mimi" / "train", mimi)) == len(accepted)
     assert sum(len(c) for c in read_csm(out / "csm" / "train")) == len(accepted)
     assert len(read_hf(out / "hf")["train"]) == len(accepted)
     assert len(read_ljspeech(out / "ljspeech" / "train")) == len(accepted)

@@ -223,20 +223,32 @@ def convert(
         Path | None, typer.Option("--mimi-model", help="Local Mimi model (format mimi).")
     ] = None,
     codebooks: Annotated[int, typer.Option(help="Mimi codebooks: 8 or 32.")] = 8,
+    text: Annotated[
+        str,
+        typer.Option(
+            "--text",
+            help="Transcript to train on: 'spoken' (numbers, dates and abbreviations said in "
+            "words, as TTS needs) or 'written' (Whisper's text).",
+        ),
+    ] = "spoken",
     dataset: DatasetOption = None,
 ) -> None:
     """Export accepted utterances in a format training code reads.
 
     Formats: moshi (moshi-finetune), mimi (Mimi codes), csm (csm-mlx), hf (audiofolder),
-    ljspeech, nemo. Each split is written under OUTPUT/train and OUTPUT/validation.
+    ljspeech, nemo. Each split is written under OUTPUT/train and OUTPUT/validation. Texts are
+    in spoken form ("o czternastej trzydzieści", not "o 14:30") unless --text written.
     """
     from lbrxvoicepro.dataset.exporters import convert as run
 
     if split_by not in ("ratio", "speaker"):
         raise typer.BadParameter("use 'ratio' or 'speaker'", param_hint="--split-by")
     by = cast(Literal["ratio", "speaker"], split_by)
+    if text not in ("spoken", "written"):
+        raise typer.BadParameter("use 'spoken' or 'written'", param_hint="--text")
+    form = cast(Literal["spoken", "written"], text)
     store = open_store(ctx.obj, dataset)
-    report = run(store, format, output, by, validation, seed, mimi_model, codebooks)
+    report = run(store, format, output, by, validation, seed, mimi_model, codebooks, form)
     for name, count in report.files.items():
         typer.echo(
             f"{name}: {count} utterances, {report.seconds[name] / 60:.1f} min -> {output / name}"

@@ -22,6 +22,7 @@ from lbrxvoicepro.config import Settings
 from lbrxvoicepro.dataset.quality import judge, measure
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.errors import AudioDecodeError
+from lbrxvoicepro.text.spoken import spoken_form
 from lbrxvoicepro.types import Audio, SpeechSpan, Transcript, Utterance, Word
 from lbrxvoicepro.vad import SileroVAD, speech_spans
 
@@ -111,6 +112,8 @@ class DatasetBuilder:
         return stored
 
     def _store(self, audio: Audio, draft: Utterance) -> Utterance:
+        spoken, spoken_words = spoken_form(draft.text, draft.words, draft.language)
+        draft = dataclasses.replace(draft, spoken_text=spoken, spoken_words=spoken_words)
         metrics = measure(audio, draft)
         reasons = judge(metrics, self.settings.dataset.validation)
         if not draft.text:

@@ -16,6 +16,7 @@ import numpy as np
 from lbrxvoicepro.dataset.builder import DatasetBuilder
 from lbrxvoicepro.dataset.store import DatasetError
 from lbrxvoicepro.text import cer
+from lbrxvoicepro.text.normalize import normalize_for_speech
 from lbrxvoicepro.types import SpeechChunk
 from lbrxvoicepro.vad import StreamSegmenter
 
@@ -98,7 +99,8 @@ def collect_prompted(
     on_prompt: Callable[[str, int], None] | None = None,
     on_outcome: Callable[[PromptOutcome], None] | None = None,
 ) -> list[PromptOutcome]:
-    """Prompted reading: each take is transcribed and compared with its prompt (CER).
+    """Prompted reading: each take is transcribed and compared with its prompt (CER, both in
+    spoken form, so "o 14:30" read aloud matches "o czternastej trzydzieści").
 
     A take close enough to the prompt is kept with the prompt as its text; otherwise the same
     prompt is asked again, up to ``attempts`` times, then skipped.
@@ -113,7 +115,9 @@ def collect_prompted(
         nonlocal index, attempt
         prompt = prompts[index]
         transcript = builder.transcriber.transcribe(chunk.audio, language)
-        distance = cer(prompt, transcript.text)
+        distance = cer(
+            normalize_for_speech(prompt, language), normalize_for_speech(transcript.text, language)
+        )
         kept = distance <= max_cer
         if kept:
             builder.add_utterances(

@@ -27,6 +27,7 @@ from pathlib import Path
 from lbrxvoicepro.audio import decode, encode
 from lbrxvoicepro.dataset.crypto import AudioCipher
 from lbrxvoicepro.errors import LbrxError
+from lbrxvoicepro.text.spoken import spoken_form
 from lbrxvoicepro.types import Audio, Speaker, Utterance, Word
 
 SCHEMA = """
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS utterances (
     text TEXT NOT NULL, words TEXT NOT NULL, language TEXT NOT NULL,
     source TEXT NOT NULL, source_start REAL NOT NULL, source_end REAL NOT NULL,
     avg_logprob REAL NOT NULL, no_speech_prob REAL NOT NULL, compression_ratio REAL NOT NULL,
-    status TEXT NOT NULL, reasons TEXT NOT NULL, metrics TEXT NOT NULL, created_at TEXT NOT NULL
+    status TEXT NOT NULL, reasons TEXT NOT NULL, metrics TEXT NOT NULL, created_at TEXT NOT NULL,
+    spoken_text TEXT NOT NULL DEFAULT '', spoken_words TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS utterances_by_speaker ON utterances(speaker_id);
 """
@@ -90,6 +92,7 @@ class DatasetStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         self._db.execute(META)
+        self._add_spoken_form()
         self._check_key()
         # Tidying up after a crash is safe only when nobody else has the store open (in this
         # process or another): a running ingest's half-written file looks like an orphan.
@@ -121,6 +124,26 @@ class DatasetStore:
             with self._transaction() as db:
                 db.execute(
                     "INSERT INTO meta VALUES ('key_fingerprint', ?)", (self.cipher.fingerprint,)
+                )
+
+    def _add_spoken_form(self) -> None:
+        """Catalogs from before spoken forms were stored get the columns, filled from the
+        written text and words by the same normalizer new utterances use."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(utterances)")}
+        if "spoken_text" in columns:
+            return
+        with self._transaction() as db:
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(utterances)")}
+            if "spoken_text" in columns:
+                return
+            db.execute("ALTER TABLE utterances ADD COLUMN spoken_text TEXT NOT NULL DEFAULT ''")
+            db.execute("ALTER TABLE utterances ADD COLUMN spoken_words TEXT NOT NULL DEFAULT '[]'")
+            for row in db.execute("SELECT * FROM utterances").fetchall():
+                old = _utterance(row)
+                spoken, words = spoken_form(old.text, old.words, old.language)
+                db.execute(
+                    "UPDATE utterances SET spoken_text=?, spoken_words=? WHERE id=?",
+                    (spoken, _words_json(words), old.id),
                 )
 
     def close(self) -> None:
@@ -221,9 +244,11 @@ class DatasetStore:
         )
         try:
             with self._transaction() as db:
+                row = _row(utterance)
+                marks = ", ".join("?" * len(row))
                 db.execute(
-                    "INSERT INTO utterances VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    _row(utterance),
+                    f"INSERT INTO utterances ({', '.join(row)}) VALUES ({marks})",
+                    tuple(row.values()),
                 )
         except BaseException:
             (self.root / relative).unlink(missing_ok=True)
@@ -323,28 +348,33 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _row(u: Utterance) -> tuple[object, ...]:
-    words = json.dumps([dataclasses.astuple(w) for w in u.words], ensure_ascii=False)
-    return (
-        u.id,
-        u.speaker_id,
-        u.audio_path,
-        u.duration,
-        u.sample_rate,
-        u.text,
-        words,
-        u.language,
-        u.source,
-        u.source_start,
-        u.source_end,
-        u.avg_logprob,
-        u.no_speech_prob,
-        u.compression_ratio,
-        u.status,
-        json.dumps(list(u.reasons)),
-        json.dumps(u.metrics),
-        _now(),
-    )
+def _words_json(words: tuple[Word, ...]) -> str:
+    return json.dumps([dataclasses.astuple(w) for w in words], ensure_ascii=False)
+
+
+def _row(u: Utterance) -> dict[str, object]:
+    return {
+        "id": u.id,
+        "speaker_id": u.speaker_id,
+        "audio_path": u.audio_path,
+        "duration": u.duration,
+        "sample_rate": u.sample_rate,
+        "text": u.text,
+        "words": _words_json(u.words),
+        "language": u.language,
+        "source": u.source,
+        "source_start": u.source_start,
+        "source_end": u.source_end,
+        "avg_logprob": u.avg_logprob,
+        "no_speech_prob": u.no_speech_prob,
+        "compression_ratio": u.compression_ratio,
+        "status": u.status,
+        "reasons": json.dumps(list(u.reasons)),
+        "metrics": json.dumps(u.metrics),
+        "created_at": _now(),
+        "spoken_text": u.spoken_text,
+        "spoken_words": _words_json(u.spoken_words),
+    }
 
 
 def _utterance(row: sqlite3.Row) -> Utterance:
@@ -366,4 +396,6 @@ def _utterance(row: sqlite3.Row) -> Utterance:
         status=row["status"],
         reasons=tuple(json.loads(row["reasons"])),
         metrics=json.loads(row["metrics"]),
+        spoken_text=row["spoken_text"],
+        spoken_words=tuple(Word(*w) for w in json.loads(row["spoken_words"])),
     )

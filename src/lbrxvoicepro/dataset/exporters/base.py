@@ -15,9 +15,12 @@ import numpy as np
 
 from lbrxvoicepro.audio import encode, resample
 from lbrxvoicepro.dataset.store import DatasetStore
-from lbrxvoicepro.types import Audio, Utterance
+from lbrxvoicepro.types import Audio, Utterance, Word
 
 SplitBy = Literal["speaker", "ratio"]
+TextForm = Literal["spoken", "written"]
+"""Which transcript an export trains on: the spoken form ("czternasta trzydzieści", the
+default, what TTS needs) or Whisper's written text ("14:30")."""
 
 
 @dataclass
@@ -30,6 +33,7 @@ class ExportReport:
 
 class Exporter(Protocol):
     name: str
+    text_form: TextForm
 
     def write(self, store: DatasetStore, splits: dict[str, list[Utterance]], out: Path) -> None:
         """Write every split under ``out/<split>/`` in the format's exact layout."""
@@ -62,6 +66,18 @@ def split(
             "validation": [u for u in utterances if u.id in chosen],
         }
     return {name: items for name, items in parts.items() if items}
+
+
+def training_text(utterance: Utterance, form: TextForm) -> str:
+    if form == "spoken" and utterance.spoken_text:
+        return utterance.spoken_text
+    return utterance.text
+
+
+def training_words(utterance: Utterance, form: TextForm) -> tuple[Word, ...]:
+    if form == "spoken" and utterance.spoken_text:
+        return utterance.spoken_words
+    return utterance.words
 
 
 def load_audio(store: DatasetStore, utterance: Utterance, sample_rate: int) -> Audio:

@@ -15,7 +15,12 @@ from itertools import groupby
 from pathlib import Path
 
 from lbrxvoicepro.audio import encode
-from lbrxvoicepro.dataset.exporters.base import load_audio, write_text
+from lbrxvoicepro.dataset.exporters.base import (
+    TextForm,
+    load_audio,
+    training_text,
+    write_text,
+)
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.types import Utterance
 
@@ -24,6 +29,9 @@ SAMPLE_RATE = 24000
 
 class CsmExporter:
     name = "csm"
+
+    def __init__(self, text_form: TextForm = "spoken") -> None:
+        self.text_form = text_form
 
     def write(self, store: DatasetStore, splits: dict[str, list[Utterance]], out: Path) -> None:
         numbers = {s.id: n for n, s in enumerate(store.speakers())}
@@ -37,7 +45,7 @@ class CsmExporter:
                     encode(load_audio(store, utterance, SAMPLE_RATE), wav)
                     conversation.append(
                         {
-                            "text": utterance.text,
+                            "text": training_text(utterance, self.text_form),
                             "audio_path": str(wav),
                             "speaker": numbers[utterance.speaker_id],
                         }

@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from lbrxvoicepro.dataset.exporters.base import json_lines, load_audio, write_text
+from lbrxvoicepro.dataset.exporters.base import (
+    TextForm,
+    json_lines,
+    load_audio,
+    training_text,
+    write_text,
+)
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.errors import BackendNotInstalled, ConfigError, ModelLoadError
 from lbrxvoicepro.types import Utterance
@@ -26,7 +32,10 @@ FRAME_RATE = 12.5
 class MimiExporter:
     name = "mimi"
 
-    def __init__(self, model_path: Path | None = None, codebooks: int = 8) -> None:
+    def __init__(
+        self, model_path: Path | None = None, codebooks: int = 8, text_form: TextForm = "spoken"
+    ) -> None:
+        self.text_form = text_form
         if model_path is None:
             raise ConfigError("the mimi format needs --mimi-model PATH (a local Mimi model)")
         if codebooks not in (8, 32):
@@ -80,7 +89,7 @@ class MimiExporter:
                         "frames": int(codes.shape[1]),
                         "codebooks": int(codes.shape[0]),
                         "duration": round(audio.duration, 4),
-                        "text": utterance.text,
+                        "text": training_text(utterance, self.text_form),
                         "speaker": utterance.speaker_id,
                     }
                 )

@@ -4,13 +4,21 @@ left, the other party or silence right); beside each WAV a JSON of word alignmen
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from lbrxvoicepro.dataset.exporters.base import json_lines, load_audio, write_text, write_wav
+from lbrxvoicepro.dataset.exporters.base import (
+    TextForm,
+    json_lines,
+    load_audio,
+    training_words,
+    write_text,
+    write_wav,
+)
 from lbrxvoicepro.dataset.store import DatasetStore
-from lbrxvoicepro.types import Utterance
+from lbrxvoicepro.types import Utterance, Word
 
 SAMPLE_RATE = 24000
 FRAME_MS = 80
@@ -19,7 +27,7 @@ start falls in, and a word whose frame is already taken by the word before is lo
 MIN_WORD_MS = 10
 
 
-def alignments(utterance: Utterance, duration: float) -> list[list[object]]:
+def alignments(words: Sequence[Word], duration: float) -> list[list[object]]:
     """Words sorted by start, each starting in a frame after the previous word's frame and
     ending after it starts, all inside the audio.
 
@@ -28,7 +36,7 @@ def alignments(utterance: Utterance, duration: float) -> list[list[object]]:
     of the audio, into the last frames left), so every word keeps a frame of its own. Starts
     stay off frame boundaries, where a consumer's rounding could move them a frame back.
     """
-    words = [w for w in sorted(utterance.words, key=lambda w: w.start) if w.text.strip()]
+    words = [w for w in sorted(words, key=lambda w: w.start) if w.text.strip()]
     total_ms = int(duration * 1000)
     last_frame = (total_ms - MIN_WORD_MS - 1) // FRAME_MS
     if not words or last_frame < 0:
@@ -55,6 +63,9 @@ def alignments(utterance: Utterance, duration: float) -> list[list[object]]:
 class MoshiExporter:
     name = "moshi"
 
+    def __init__(self, text_form: TextForm = "spoken") -> None:
+        self.text_form = text_form
+
     def write(self, store: DatasetStore, splits: dict[str, list[Utterance]], out: Path) -> None:
         for split_name, utterances in splits.items():
             rows = []
@@ -63,7 +74,11 @@ class MoshiExporter:
                 stereo = np.stack([audio.samples, np.zeros_like(audio.samples)], axis=1)
                 relative = f"audio/{utterance.id}.wav"
                 write_wav(stereo, out / split_name / relative, SAMPLE_RATE)
-                words = {"alignments": alignments(utterance, audio.duration)}
+                words = {
+                    "alignments": alignments(
+                        training_words(utterance, self.text_form), audio.duration
+                    )
+                }
                 write_text(
                     out / split_name / f"audio/{utterance.id}.json",
                     json.dumps(words, ensure_ascii=False),

@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from lbrxvoicepro.audio import encode
-from lbrxvoicepro.dataset.exporters.base import json_lines, load_audio, write_text
+from lbrxvoicepro.dataset.exporters.base import (
+    TextForm,
+    json_lines,
+    load_audio,
+    training_text,
+    write_text,
+)
 from lbrxvoicepro.dataset.store import DatasetStore
-from lbrxvoicepro.text.normalize import normalize_for_speech
 from lbrxvoicepro.types import Utterance
 
 
@@ -18,6 +23,9 @@ class _WavTableExporter:
     sample_rate = 16000
     wav_dir = "wavs"
     table = ""
+
+    def __init__(self, text_form: TextForm = "spoken") -> None:
+        self.text_form = text_form
 
     def row(self, utterance: Utterance, wav: str, duration: float) -> str:
         raise NotImplementedError
@@ -48,7 +56,7 @@ class HuggingFaceExporter(_WavTableExporter):
             [
                 {
                     "file_name": wav,
-                    "transcription": utterance.text,
+                    "transcription": training_text(utterance, self.text_form),
                     "speaker_id": utterance.speaker_id,
                     "language": utterance.language,
                     "duration": duration,
@@ -58,7 +66,8 @@ class HuggingFaceExporter(_WavTableExporter):
 
 
 class LJSpeechExporter(_WavTableExporter):
-    """``wavs/<id>.wav`` at 22.05 kHz and ``metadata.csv`` of ``id|text|normalized``."""
+    """``wavs/<id>.wav`` at 22.05 kHz and ``metadata.csv`` of ``id|text|normalized``: Whisper's
+    text, then the text to train on (the spoken form unless the written one is asked for)."""
 
     name = "ljspeech"
     sample_rate = 22050
@@ -66,7 +75,7 @@ class LJSpeechExporter(_WavTableExporter):
 
     def row(self, utterance: Utterance, wav: str, duration: float) -> str:
         text = " ".join(utterance.text.replace("|", " ").split())
-        normalized = normalize_for_speech(text, utterance.language).replace("|", " ")
+        normalized = " ".join(training_text(utterance, self.text_form).replace("|", " ").split())
         return f"{utterance.id}|{text}|{normalized}\n"
 
 
@@ -84,7 +93,7 @@ class NemoExporter(_WavTableExporter):
                 {
                     "audio_filepath": wav,
                     "duration": duration,
-                    "text": utterance.text,
+                    "text": training_text(utterance, self.text_form),
                     "lang": utterance.language,
                 }
             ]
