@@ -13,7 +13,6 @@ Part 3, throughput: batched mode over N files against a plain loop over raw fast
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import subprocess
@@ -23,14 +22,15 @@ import time
 from pathlib import Path
 
 from faster_whisper import WhisperModel
+from speech_sets import Clip, corpus_wer, load_sets
 
 from lbrxvoicepro import VoicePipeline, load_settings
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.text import wer
+from lbrxvoicepro.types import Audio
 
 ROOT = Path(__file__).resolve().parent.parent
 POLISH = sorted((ROOT / "tests" / "data" / "pl").glob("*.wav"))
-BECKETT_TEXT = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."
 RAW_SCRIPT = """
 import sys
 from faster_whisper import WhisperModel
@@ -61,12 +61,6 @@ def paired_medians(repeats: int, *functions) -> list[tuple[float, object]]:
     return [(statistics.median(t), r) for t, r in zip(times, results, strict=True)]
 
 
-def beckett() -> Path:
-    spec = importlib.util.find_spec("moonshine_onnx")
-    assert spec is not None and spec.origin
-    return Path(spec.origin).parent / "assets" / "beckett.wav"
-
-
 class Bench:
     """The project and raw faster-whisper, on the same model files and settings."""
 
@@ -86,40 +80,53 @@ class Bench:
         )
         return " ".join(s.text.strip() for s in segments)
 
-    def ours_text(self, path: Path, language: str) -> str:
-        return self.pipeline.transcribe_sync(path, language=language).text
+    def raw_samples(self, clip: Clip) -> str:
+        segments, _ = self.raw.transcribe(
+            clip.samples, language=clip.language, beam_size=self.asr.beam_size, word_timestamps=True
+        )
+        return " ".join(s.text.strip() for s in segments)
 
-    def single(self) -> None:
-        clips = [(p, "pl", p.with_suffix(".txt").read_text(encoding="utf-8")) for p in POLISH]
-        clips.append((beckett(), "en", BECKETT_TEXT))
-        self.ours_text(POLISH[0], "pl")
-        self.raw_text(POLISH[0], "pl")
-        print("## One file at a time (in process, model loaded, median of repeats)")
-        print("| file | raw s | lbrx s | ratio | raw WER | lbrx WER |")
-        print("|---|---|---|---|---|---|")
-        totals = {"raw": 0.0, "lbrx": 0.0}
-        polish: dict[str, list[float]] = {"raw": [], "lbrx": []}
-        for path, language, reference in clips:
-            (raw_s, raw_out), (ours_s, ours_out) = paired_medians(
-                self.repeats,
-                lambda path=path, language=language: self.raw_text(path, language),
-                lambda path=path, language=language: self.ours_text(path, language),
-            )
-            raw_wer, ours_wer = wer(reference, str(raw_out)), wer(reference, str(ours_out))
-            if language == "pl":
-                polish["raw"].append(raw_wer)
-                polish["lbrx"].append(ours_wer)
-            totals["raw"] += raw_s
-            totals["lbrx"] += ours_s
+    def ours_samples(self, clip: Clip) -> str:
+        return self.pipeline.transcribe_sync(Audio(clip.samples, 16000), clip.language).text
+
+    def single(self, nemo_half: str) -> None:
+        """Every clip of every set, raw and project in turn, one file at a time."""
+        sets = load_sets(nemo_half)
+        warm = sets["pl-spontaneous"][0]
+        self.raw_samples(warm)
+        self.ours_samples(warm)
+        print(f"## One file at a time (models loaded; pl-nemo: {nemo_half})")
+        print("| set | clips | raw WER | lbrx WER | change | raw s | lbrx s | raw max | lbrx max |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for name, clips in sets.items():
+            texts: dict[str, list[str]] = {"raw": [], "lbrx": []}
+            seconds = {"raw": 0.0, "lbrx": 0.0}
+            worst = {"raw": 0.0, "lbrx": 0.0}
+            slowest = {"raw": "", "lbrx": ""}
+            for clip in clips:
+                timed = paired_medians(
+                    self.repeats if name != "pl-nemo" else 1,
+                    lambda clip=clip: self.raw_samples(clip),
+                    lambda clip=clip: self.ours_samples(clip),
+                )
+                for side, (elapsed, text) in zip(("raw", "lbrx"), timed, strict=True):
+                    texts[side].append(str(text))
+                    seconds[side] += elapsed
+                    if elapsed / clip.duration > worst[side]:
+                        worst[side], slowest[side] = elapsed / clip.duration, clip.name
+            raw, ours = corpus_wer(clips, texts["raw"]), corpus_wer(clips, texts["lbrx"])
+            change = f"{(ours / raw - 1) * 100:+.1f}%" if raw else "="
             print(
-                f"| {path.name} | {raw_s:.2f} | {ours_s:.2f} | {ours_s / raw_s:.3f} "
-                f"| {raw_wer:.3f} | {ours_wer:.3f} |"
+                f"| {name} | {len(clips)} | {raw:.4f} | {ours:.4f} | {change} "
+                f"| {seconds['raw']:.1f} | {seconds['lbrx']:.1f} "
+                f"| {worst['raw']:.2f}x ({slowest['raw']}) "
+                f"| {worst['lbrx']:.2f}x ({slowest['lbrx']}) |",
+                flush=True,
             )
-        ratio = totals["lbrx"] / totals["raw"]
-        print(f"| **total** | {totals['raw']:.2f} | {totals['lbrx']:.2f} | **{ratio:.3f}** | | |")
         print(
-            f"\nPolish mean WER: raw {statistics.mean(polish['raw']):.4f}, "
-            f"lbrx {statistics.mean(polish['lbrx']):.4f}\n"
+            "\nWER: word errors over all reference words (case and punctuation ignored, fillers "
+            "such as 'yyy' removed on both sides); worst x: the slowest clip's decoding time as "
+            "a multiple of its duration.\n"
         )
 
     def command_line(self) -> None:
@@ -171,11 +178,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--parts", default="single,cli,batch", help="any of single,cli,batch")
+    parser.add_argument("--nemo-half", choices=("even", "odd", "all"), default="all")
     args = parser.parse_args()
     bench = Bench(args.repeats)
     parts = args.parts.split(",")
     if "single" in parts:
-        bench.single()
+        bench.single(args.nemo_half)
     if "cli" in parts:
         bench.command_line()
     if "batch" in parts:

@@ -57,6 +57,31 @@ class AsrSettings(BaseModel):
     vad_gate: bool = Field(True, description="decode only what Silero VAD calls speech")
     gate_padding_s: float = Field(1.0, ge=0.0, description="context kept around speech")
     gate_min_gap_s: float = Field(2.0, ge=0.0, description="shorter silences are not cut out")
+    min_window_s: float = Field(
+        10.0,
+        ge=1.0,
+        le=30.0,
+        description="shortest encoder window: the audio plus silence up to this (30 = always "
+        "the full window; below 10 s short clips lose accuracy)",
+    )
+    max_tokens_per_second: float = Field(
+        16.0,
+        gt=0.0,
+        description="a clip may generate 16 tokens plus this many per second of its audio "
+        "(fast read Polish needs up to ~12): a loop or an invented sentence stops there",
+    )
+    temperatures: tuple[float, ...] = Field(
+        (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+        min_length=1,
+        description="decoding temperatures, tried in turn while a result fails the checks",
+    )
+    best_of: int = Field(2, ge=1, description="samples drawn at each fallback temperature")
+    min_fallback_s: float = Field(
+        2.0,
+        ge=0.0,
+        description="a shorter clip is decoded once at the first temperature: a short tail "
+        "that fails the checks is noise the guards drop anyway",
+    )
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4

@@ -9,6 +9,7 @@ import pytest
 from faster_whisper import WhisperModel
 
 from lbrxvoicepro import Audio, VoicePipeline
+from lbrxvoicepro.asr.whisper import CLIP_SECONDS, token_budget
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.text import wer
 from tests.conftest import BECKETT_TEXT, POLISH_CLIPS, beckett_path, reference
@@ -86,3 +87,46 @@ async def test_async_api_accepts_path_bytes_and_array(pipeline: VoicePipeline) -
     from_bytes = await pipeline.transcribe(path.read_bytes(), language="en")
     from_array = await pipeline.transcribe(load(path).samples, language="en")
     assert from_path.text == from_bytes.text == from_array.text
+
+
+class RecordingModel:
+    """The real model, with each decoding call's audio length, options and output recorded."""
+
+    def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
+        self.wrapped = model
+        self.calls: list[tuple[float, dict, list]] = []  # type: ignore[type-arg]
+
+    def transcribe(self, audio, **options):  # type: ignore[no-untyped-def]
+        segments, info = self.wrapped.transcribe(audio, **options)
+        segments = list(segments)
+        self.calls.append((len(audio) / 16000, options, segments))
+        return segments, info
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.wrapped, name)
+
+
+def test_decoding_cost_is_bounded_by_each_clips_length(settings, models) -> None:
+    """50 s of speech without a long silence (two recordings back to back): clips of at most
+    30 s cut at a pause between words, each with a token budget for its length, fallback only
+    for clips long enough to deserve it."""
+    transcriber = models.transcriber()
+    recording = RecordingModel(transcriber.model)
+    transcriber.model = recording
+    first, second = load(POLISH_CLIPS[2]), load(POLISH_CLIPS[1])
+    joined = Audio(np.concatenate([first.samples, second.samples]), 16000)
+    transcript = transcriber.transcribe(joined, "pl")
+    expected = f"{reference(POLISH_CLIPS[2])} {reference(POLISH_CLIPS[1])}"
+    assert wer(expected, transcript.text) < 0.25
+    asr = settings.asr
+    assert len(recording.calls) >= 2
+    for seconds, options, segments in recording.calls:
+        assert seconds <= CLIP_SECONDS
+        budget = token_budget(seconds, asr.max_tokens_per_second)
+        assert options["max_new_tokens"] == budget <= 220
+        assert all(len(s.tokens) <= budget for s in segments)
+        fallback = list(asr.temperatures if seconds >= asr.min_fallback_s else asr.temperatures[:1])
+        assert options["temperature"] == fallback
+    words = transcript.words
+    cuts = itertools.accumulate(seconds for seconds, _, _ in recording.calls[:-1])
+    assert not any(w.start < cut < w.end for w in words for cut in cuts)

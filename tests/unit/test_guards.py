@@ -71,3 +71,6 @@ def test_clips_stay_within_one_window_and_drop_a_padding_only_tail() -> None:
     single = SpeechTimeline.build(audio, [SpeechSpan(0.0, 30.4)])
     assert len(_clip_bounds(single, (SpeechSpan(0.5, 29.5),))) == 1
     assert len(_clip_bounds(single, (SpeechSpan(0.5, 30.3),))) == 2
+    talk = SpeechTimeline.build(audio, [SpeechSpan(0.0, 50.0)])
+    heard = (SpeechSpan(0.5, 12.0), SpeechSpan(12.4, 25.0), SpeechSpan(25.3, 49.0))
+    assert _clip_bounds(talk, heard) == [(0.0, 25.15), (25.15, 50.0)]

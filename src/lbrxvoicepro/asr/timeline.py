@@ -61,6 +61,14 @@ class SpeechTimeline:
         index = max(0, bisect.bisect_right(self.joined_starts, probe) - 1)
         return self.original_starts[index] + joined - self.joined_starts[index]
 
+    def joined_time(self, original: float) -> float | None:
+        """Where a time of the original input lies in the joined audio (None: cut out)."""
+        ends = [*self.joined_starts[1:], self.audio.duration]
+        for begin, joined, end in zip(self.original_starts, self.joined_starts, ends, strict=True):
+            if begin <= original < begin + end - joined:
+                return joined + original - begin
+        return None
+
     def restore(self, segment: Segment) -> Segment:
         words = tuple(
             Word(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import bisect
+import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,6 +21,14 @@ from lbrxvoicepro.vad import SileroVAD, speech_spans
 SAMPLE_RATE = 16000
 CLIP_SECONDS = 29.9
 MIN_TAIL_SECONDS = 1.0
+MAX_NEW_TOKENS = 220
+"""Whisper's decoder holds 448 tokens; up to 224 of them are the previous text's prompt."""
+BASE_TOKENS = 16
+
+
+def token_budget(seconds: float, per_second: float) -> int:
+    """Tokens a clip may generate: enough for the fastest speech, not for a loop."""
+    return min(MAX_NEW_TOKENS, BASE_TOKENS + math.ceil(seconds * per_second))
 
 
 @dataclass(frozen=True)
@@ -43,23 +53,45 @@ class FasterWhisperTranscriber:
         self.vad_settings = vad_settings
 
     def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
+        """Decode the speech clip by clip (at most 30 s each, cut at the gate's seams), each
+        with a token budget for its length, so no input costs much more than its duration."""
         language = self._language(language)
         prepared = self._prepare(audio)
         if prepared.timeline is None:
             return _empty(audio, language or "")
-        segments, info = self.model.transcribe(
-            prepared.timeline.audio.samples,
+        probability = 1.0
+        if language is None:
+            language, probability = self._detect(prepared)
+        speech = prepared.timeline.audio.samples
+        decoded: list[Segment] = []
+        previous = ""
+        for start, end in _clip_bounds(prepared.timeline, prepared.speech):
+            clip = speech[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
+            segments = _convert(self._decode_clip(clip, language, previous)[0])
+            decoded += [prepared.timeline.restore(_shift(s, start)) for s in segments]
+            if self.settings.condition_on_previous_text:
+                previous = " ".join(s.text.strip() for s in segments)
+        return self._finish(audio, decoded, language, probability)
+
+    def _decode_clip(self, clip: np.ndarray, language: str, previous: str) -> tuple[Any, Any]:
+        settings = self.settings
+        seconds = len(clip) / SAMPLE_RATE
+        fallback = seconds >= settings.min_fallback_s
+        return self.model.transcribe(  # type: ignore[no-any-return]
+            clip,
             language=language,
-            beam_size=self.settings.beam_size,
-            word_timestamps=self.settings.word_timestamps,
+            beam_size=settings.beam_size,
+            best_of=settings.best_of,
+            temperature=list(settings.temperatures if fallback else settings.temperatures[:1]),
+            max_new_tokens=token_budget(seconds, settings.max_tokens_per_second),
+            word_timestamps=settings.word_timestamps,
             vad_filter=False,
-            condition_on_previous_text=self.settings.condition_on_previous_text,
-            no_speech_threshold=self.settings.no_speech_threshold,
-            log_prob_threshold=self.settings.log_prob_threshold,
-            compression_ratio_threshold=self.settings.compression_ratio_threshold,
+            initial_prompt=previous or None,
+            condition_on_previous_text=settings.condition_on_previous_text,
+            no_speech_threshold=settings.no_speech_threshold,
+            log_prob_threshold=settings.log_prob_threshold,
+            compression_ratio_threshold=settings.compression_ratio_threshold,
         )
-        decoded = [prepared.timeline.restore(s) for s in _convert(segments)]
-        return self._finish(audio, decoded, info.language, info.language_probability)
 
     def transcribe_batch(
         self, audios: Sequence[Audio], language: str | None = None
@@ -71,7 +103,7 @@ class FasterWhisperTranscriber:
         """
         prepared = [self._prepare(audio) for audio in audios]
         forced = self._language(language)
-        languages = [forced or (self._detect(p) if p.timeline else "") for p in prepared]
+        languages = [forced or (self._detect(p)[0] if p.timeline else "") for p in prepared]
         results: list[Transcript | None] = [None] * len(audios)
         for index, item in enumerate(prepared):
             if item.timeline is None:
@@ -144,10 +176,10 @@ class FasterWhisperTranscriber:
             )
         return None if chosen == "auto" else chosen
 
-    def _detect(self, item: _Prepared) -> str:
+    def _detect(self, item: _Prepared) -> tuple[str, float]:
         assert item.timeline is not None
-        language, _, _ = self.model.detect_language(item.timeline.audio.samples)
-        return str(language)
+        language, probability, _ = self.model.detect_language(item.timeline.audio.samples)
+        return str(language), float(probability)
 
     def _finish(
         self, audio: Audio, segments: list[Segment], language: str, probability: float
@@ -185,25 +217,22 @@ def _convert(segments: Iterable[Any]) -> list[Segment]:
 def _clip_bounds(
     timeline: SpeechTimeline, speech: tuple[SpeechSpan, ...] = ()
 ) -> list[tuple[float, float]]:
-    """Clips of at most 30 s over the joined speech, cut at piece seams where possible.
+    """Clips of at most 30 s over the joined speech, each cut at the latest pause that keeps it
+    under 30 s: a seam between pieces, else the middle of a gap the VAD heard between words,
+    else (speech without a pause for 30 s) at 30 s.
 
     A last clip shorter than a second that holds no speech (only the gate's padding) is left
-    out: decoding it would cost a whole 30 s window and invite invented text.
+    out: decoding it would cost a whole window and invite invented text.
     """
     total = timeline.audio.duration
-    seams = [*timeline.joined_starts[1:], total]
+    pauses = sorted({*timeline.joined_starts[1:], *_pauses(timeline, speech)})
     clips, start = [], 0.0
-    previous = 0.0
-    for seam in seams:
-        if seam - start > CLIP_SECONDS and previous > start:
-            clips.append((start, previous))
-            start = previous
-        while seam - start > CLIP_SECONDS:
-            clips.append((start, start + CLIP_SECONDS))
-            start += CLIP_SECONDS
-        previous = seam
-    if total > start:
-        clips.append((start, total))
+    while total - start > CLIP_SECONDS:
+        cuts = [p for p in pauses if start < p <= start + CLIP_SECONDS]
+        end = cuts[-1] if cuts else start + CLIP_SECONDS
+        clips.append((start, end))
+        start = end
+    clips.append((start, total))
     if len(clips) > 1 and speech:
         first, last = clips[-1]
         begin, end = timeline.original_time(first), timeline.original_time(last, is_end=True)
@@ -212,6 +241,12 @@ def _clip_bounds(
         ):
             clips.pop()
     return clips
+
+
+def _pauses(timeline: SpeechTimeline, speech: tuple[SpeechSpan, ...]) -> list[float]:
+    """Middles of the gaps between speech spans, in joined time, where the gate kept them."""
+    middles = ((a.end + b.start) / 2 for a, b in itertools.pairwise(speech))
+    return [t for t in map(timeline.joined_time, middles) if t is not None]
 
 
 def _shift(segment: Segment, delta: float) -> Segment:

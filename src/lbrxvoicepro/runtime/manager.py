@@ -40,11 +40,19 @@ class ModelManager:
         self._loaded: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.RLock()
 
-    def whisper(self, name: str, device: str, compute_type: str, cpu_threads: int) -> Any:
-        """A faster-whisper ``WhisperModel``; the same object for the same arguments."""
+    def whisper(
+        self,
+        name: str,
+        device: str,
+        compute_type: str,
+        cpu_threads: int,
+        min_window_s: float = 30.0,
+    ) -> Any:
+        """A faster-whisper ``WhisperModel`` (with the encoder window fitted to the audio, down to
+        ``min_window_s``); the same object for the same arguments."""
 
         def load() -> Any:
-            from faster_whisper import WhisperModel
+            from lbrxvoicepro.asr.window import WindowedWhisperModel
 
             path = self.catalog.resolve(name, "whisper")
             try:
@@ -52,18 +60,19 @@ class ModelManager:
                 # (measured in bench/asr.py; see BENCHMARKS.md).
                 with ThreadPoolExecutor(max_workers=1) as pool:
                     return pool.submit(
-                        WhisperModel,
+                        WindowedWhisperModel,
                         str(path),
                         device=device,
                         compute_type=compute_type,
                         cpu_threads=cpu_threads,
+                        min_window_s=min_window_s,
                     ).result()
             except (RuntimeError, ValueError, OSError) as error:
                 raise ModelLoadError(
                     f"{name}: cannot load Whisper model at {path}: {error}"
                 ) from error
 
-        return self._get(("whisper", name, device, compute_type, cpu_threads), load)
+        return self._get(("whisper", name, device, compute_type, cpu_threads, min_window_s), load)
 
     def vad(self) -> SileroVAD:
         from lbrxvoicepro.vad import SileroVAD
@@ -75,7 +84,9 @@ class ModelManager:
         from lbrxvoicepro.asr.whisper import FasterWhisperTranscriber
 
         asr = asr or self.settings.asr
-        model = self.whisper(asr.model, asr.device, asr.compute_type, asr.cpu_threads)
+        model = self.whisper(
+            asr.model, asr.device, asr.compute_type, asr.cpu_threads, asr.min_window_s
+        )
         vad = self.vad() if asr.vad_gate else None
         return FasterWhisperTranscriber(model, vad, asr, self.settings.vad)
 

@@ -1,0 +1,50 @@
+"""faster-whisper's model with the encoder window fitted to the audio it is given.
+
+Whisper's encoder always sees 30 s: a 2 s clip is padded with 28 s of "silence" and costs as
+much as 30 s of speech (0.4 s of the ~0.8 s a short clip takes here). Cutting the window to the
+audio plus some silence costs far less (0.05 s for 10 s): attention grows with the square of
+the length. Measured on real Polish speech (bench/asr_levers.py, BENCHMARKS.md), a window of at
+least 10 s decodes as well as 30 s, where shorter ones lose accuracy on short clips.
+
+faster-whisper pads a window with zeros in the normalised log-mel domain, which is not what
+Whisper saw in training (the log-mel of digital silence: the clip's maximum log10 energy minus 8,
+i.e. 2.0 below its normalised maximum); the padding is replaced with that, as openai-whisper
+computes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from faster_whisper import WhisperModel
+
+FRAMES_PER_SECOND = 100
+FULL_WINDOW = 3000
+SILENCE_BELOW_MAX = 2.0
+
+
+class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]
+    """``WhisperModel`` whose encoder sees the audio and silence up to ``min_window_s``."""
+
+    def __init__(self, *args: Any, min_window_s: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.min_window_frames = min(FULL_WINDOW, int(min_window_s * FRAMES_PER_SECOND))
+
+    def encode(self, features: np.ndarray) -> Any:
+        return super().encode(fit_window(features, self.min_window_frames))
+
+
+def fit_window(features: np.ndarray, min_frames: int) -> np.ndarray:
+    """Features (mels x 3000, or a batch of them) cut to the longest content or ``min_frames``
+    (an even count: the encoder halves it), zero padding replaced with silence."""
+    batch = features if features.ndim == 3 else features[None]
+    filled = np.any(batch != 0, axis=1)
+    contents = [int(np.flatnonzero(row)[-1]) + 1 if row.any() else 0 for row in filled]
+    frames = min(FULL_WINDOW, max(min_frames, *contents))
+    frames += frames % 2
+    fitted = np.array(batch[:, :, :frames], dtype=np.float32)
+    for item, content in enumerate(contents):
+        if 0 < content < frames:
+            fitted[item, :, content:] = fitted[item, :, :content].max() - SILENCE_BELOW_MAX
+    return fitted if features.ndim == 3 else fitted[0]
