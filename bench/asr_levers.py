@@ -1,10 +1,10 @@
 """Which decoding levers lower Polish WER with whisper-base, each measured on its own.
 
-Every lever is a set of ``WhisperModel.transcribe`` options (or a change to the audio Whisper
-is given) applied on top of raw faster-whisper's defaults (beam 5, word timestamps, language
-forced), over the same audio in the same run. Reported per set: corpus WER (word errors over
-all reference words, after the scoring normalization both sides share), total decoding time
-and the slowest clip's time as a multiple of its duration.
+Every lever is a set of ``WhisperModel.transcribe`` options (or digital silence added before
+or after the audio Whisper is given) applied on top of raw faster-whisper's defaults (beam 5,
+word timestamps, language forced), over the same audio in the same run. Reported per set:
+corpus WER (word errors over all reference words, after the scoring normalization both sides
+share), total decoding time and the slowest clip's time as a multiple of its duration.
 
 Sets: ``../shared/testdata/pl-nemo`` (read speech, 9 speakers; ``--nemo-half even|odd|all``
 takes every other clip, so a lever chosen on one half can be confirmed on the other),
@@ -20,6 +20,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+import numpy as np
 from faster_whisper import WhisperModel
 from speech_sets import Clip, corpus_wer, load_sets
 
@@ -44,6 +45,9 @@ LEVERS: dict[str, Callable[[Clip], dict[str, object]]] = {
         {"initial_prompt": "Dzień dobry. Nagranie po polsku."} if clip.language == "pl" else {}
     ),
     "suppress_blank_off": lambda clip: {"suppress_blank": False},
+    "lead_silence_0.5": lambda clip: {"lead_silence_s": 0.5},
+    "lead_silence_1.0": lambda clip: {"lead_silence_s": 1.0},
+    "both_silence_0.5": lambda clip: {"lead_silence_s": 0.5, "tail_silence_s": 0.5},
     "hallucination_silence_2s": lambda clip: {"hallucination_silence_threshold": 2.0},
     "repetition_penalty_1.1": lambda clip: {"repetition_penalty": 1.1},
 }
@@ -53,8 +57,10 @@ def run(model: WhisperModel, clips: list[Clip], lever: Callable[[Clip], dict[str
     hypotheses, seconds, worst = [], 0.0, 0.0
     for clip in clips:
         options = {**RAW, "language": clip.language, **lever(clip)}
+        lead = np.zeros(round(float(options.pop("lead_silence_s", 0.0)) * 16000), np.float32)
+        tail = np.zeros(round(float(options.pop("tail_silence_s", 0.0)) * 16000), np.float32)
         started = time.perf_counter()
-        segments, _ = model.transcribe(clip.samples, **options)
+        segments, _ = model.transcribe(np.concatenate([lead, clip.samples, tail]), **options)
         text = " ".join(s.text.strip() for s in segments)
         elapsed = time.perf_counter() - started
         seconds += elapsed

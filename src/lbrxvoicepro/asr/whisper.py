@@ -140,6 +140,9 @@ class FasterWhisperTranscriber:
             vad_filter=False,
             clip_timestamps=clips,
             batch_size=self.settings.batch_size,
+            max_new_tokens=token_budget(
+                max(c["end"] - c["start"] for c in clips), self.settings.max_tokens_per_second
+            ),
         )
         per_item: list[list[Segment]] = [[] for _ in items]
         starts = [clip["start"] for clip in clips]
