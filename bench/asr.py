@@ -15,12 +15,14 @@ Part 3, throughput: batched mode over N files against a plain loop over raw fast
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from faster_whisper import WhisperModel
@@ -28,6 +30,7 @@ from speech_sets import Clip, corpus_wer, load_sets
 
 from lbrxvoicepro import VoicePipeline, load_settings
 from lbrxvoicepro.audio import load
+from lbrxvoicepro.models import ModelCatalog
 from lbrxvoicepro.text import wer
 from lbrxvoicepro.types import Audio
 
@@ -75,7 +78,12 @@ class Bench:
         self.pipeline = VoicePipeline(settings)
         self.asr = settings.asr
         self.model_path = str(self.pipeline.models.catalog.resolve(self.asr.model))
-        self.raw = WhisperModel(self.model_path, device="cpu", compute_type=self.asr.compute_type)
+        # Built off the main thread, as the project builds its own: a model built on the main
+        # thread makes every model in the process decode ~1.5x slower (see the notes below).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            self.raw = pool.submit(
+                WhisperModel, self.model_path, device="cpu", compute_type=self.asr.compute_type
+            ).result()
         print(
             f"model {self.asr.model}, {self.asr.compute_type}; project beam {self.asr.beam_size}, "
             f"raw faster-whisper at its defaults (beam {RAW_BEAM})\n"
@@ -87,53 +95,56 @@ class Bench:
         )
         return " ".join(s.text.strip() for s in segments)
 
-    def raw_samples(self, clip: Clip) -> str:
-        segments, _ = self.raw.transcribe(
-            clip.samples, language=clip.language, beam_size=RAW_BEAM, word_timestamps=True
-        )
-        return " ".join(s.text.strip() for s in segments)
-
-    def ours_samples(self, clip: Clip) -> str:
-        return self.pipeline.transcribe_sync(Audio(clip.samples, 16000), clip.language).text
-
     def single(self, nemo_half: str) -> None:
-        """Every clip of every set, raw and project in turn, one file at a time."""
+        """Every clip of every set, one file at a time: raw and project each in a process of
+        its own (two CTranslate2 models in one process slow each other down)."""
         sets = load_sets(nemo_half)
-        warm = sets["pl-spontaneous"][0]
-        self.raw_samples(warm)
-        self.ours_samples(warm)
+        decoded = {
+            side: json.loads(
+                subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--side",
+                        side,
+                        "--nemo-half",
+                        nemo_half,
+                        "--repeats",
+                        str(self.repeats),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            )
+            for side in ("raw", "lbrx")
+        }
         print(f"## One file at a time (models loaded; pl-nemo: {nemo_half})")
         print("| set | clips | raw WER | lbrx WER | change | raw s | lbrx s | raw max | lbrx max |")
         print("|---|---|---|---|---|---|---|---|---|")
         for name, clips in sets.items():
-            texts: dict[str, list[str]] = {"raw": [], "lbrx": []}
-            seconds = {"raw": 0.0, "lbrx": 0.0}
-            worst = {"raw": 0.0, "lbrx": 0.0}
-            slowest = {"raw": "", "lbrx": ""}
-            for clip in clips:
-                timed = paired_medians(
-                    self.repeats if name != "pl-nemo" else 1,
-                    lambda clip=clip: self.raw_samples(clip),
-                    lambda clip=clip: self.ours_samples(clip),
+            errors, totals, slowest = {}, {}, {}
+            for side in ("raw", "lbrx"):
+                rows = decoded[side][name]
+                errors[side] = corpus_wer(clips, [text for _, _, text in rows])
+                totals[side] = sum(seconds for _, seconds, _ in rows)
+                factor, clip = max(
+                    (seconds / c.duration, c.name)
+                    for (_, seconds, _), c in zip(rows, clips, strict=True)
                 )
-                for side, (elapsed, text) in zip(("raw", "lbrx"), timed, strict=True):
-                    texts[side].append(str(text))
-                    seconds[side] += elapsed
-                    if elapsed / clip.duration > worst[side]:
-                        worst[side], slowest[side] = elapsed / clip.duration, clip.name
-            raw, ours = corpus_wer(clips, texts["raw"]), corpus_wer(clips, texts["lbrx"])
+                slowest[side] = f"{factor:.2f}x ({clip})"
+            raw, ours = errors["raw"], errors["lbrx"]
             change = f"{(ours / raw - 1) * 100:+.1f}%" if raw else "="
             print(
                 f"| {name} | {len(clips)} | {raw:.4f} | {ours:.4f} | {change} "
-                f"| {seconds['raw']:.1f} | {seconds['lbrx']:.1f} "
-                f"| {worst['raw']:.2f}x ({slowest['raw']}) "
-                f"| {worst['lbrx']:.2f}x ({slowest['lbrx']}) |",
+                f"| {totals['raw']:.1f} | {totals['lbrx']:.1f} "
+                f"| {slowest['raw']} | {slowest['lbrx']} |",
                 flush=True,
             )
         print(
             "\nWER: word errors over all reference words (case and punctuation ignored, fillers "
-            "such as 'yyy' removed on both sides); worst x: the slowest clip's decoding time as "
-            "a multiple of its duration.\n"
+            "such as 'yyy' removed on both sides); max: the slowest clip's decoding time as "
+            "a multiple of its duration (median of repeats; pl-nemo once).\n"
         )
 
     def command_line(self) -> None:
@@ -180,13 +191,52 @@ class Bench:
         print(f"speed-up {loop_s / batch_s:.2f}x")
 
 
+def decode_side(side: str, nemo_half: str, repeats: int) -> None:
+    """One side of part 1, in this process alone: {set: [[clip, seconds, text], ...]} as JSON."""
+    settings = load_settings()
+    if side == "raw":
+        path = str(ModelCatalog(settings.cache_dir).resolve(settings.asr.model))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            model = pool.submit(
+                WhisperModel, path, device="cpu", compute_type=settings.asr.compute_type
+            ).result()
+
+        def decode(clip: Clip) -> str:
+            segments, _ = model.transcribe(
+                clip.samples, language=clip.language, beam_size=RAW_BEAM, word_timestamps=True
+            )
+            return " ".join(s.text.strip() for s in segments)
+    else:
+        pipeline = VoicePipeline(settings)
+
+        def decode(clip: Clip) -> str:
+            return pipeline.transcribe_sync(Audio(clip.samples, 16000), clip.language).text
+
+    sets = load_sets(nemo_half)
+    decode(sets["pl-spontaneous"][0])
+    results = {}
+    for name, clips in sets.items():
+        rows = []
+        for clip in clips:
+            ((seconds, text),) = paired_medians(
+                1 if name == "pl-nemo" else repeats, lambda clip=clip: decode(clip)
+            )
+            rows.append([clip.name, seconds, text])
+        results[name] = rows
+    print(json.dumps(results, ensure_ascii=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--parts", default="single,cli,batch", help="any of single,cli,batch")
     parser.add_argument("--nemo-half", choices=("even", "odd", "all"), default="all")
+    parser.add_argument("--side", choices=("raw", "lbrx"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.side:
+        decode_side(args.side, args.nemo_half, args.repeats)
+        return
     bench = Bench(args.repeats)
     parts = args.parts.split(",")
     if "single" in parts:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import ctranslate2
 import numpy as np
 
 from lbrxvoicepro.asr.guards import guard_segments
@@ -24,6 +25,7 @@ MIN_TAIL_SECONDS = 1.0
 MAX_NEW_TOKENS = 220
 """Whisper's decoder holds 448 tokens; up to 224 of them are the previous text's prompt."""
 BASE_TOKENS = 16
+FALLBACK_SEED = 1
 
 
 def token_budget(seconds: float, per_second: float) -> int:
@@ -77,6 +79,9 @@ class FasterWhisperTranscriber:
         settings = self.settings
         seconds = len(clip) / SAMPLE_RATE
         fallback = seconds >= settings.min_fallback_s
+        if fallback:
+            # The same clip samples the same fallback candidates: one input, one transcript.
+            ctranslate2.set_random_seed(FALLBACK_SEED)
         return self.model.transcribe(  # type: ignore[no-any-return]
             clip,
             language=language,
