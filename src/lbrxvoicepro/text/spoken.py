@@ -60,7 +60,7 @@ def _key(token: str) -> str:
 
 
 def _groups(
-    opcodes: list[tuple[str, int, int, int, int]], word_count: int
+    opcodes: Sequence[tuple[str, int, int, int, int]], word_count: int
 ) -> list[tuple[int, int, int, int]]:
     """Word range → token range pairs, one per equal word, one per replaced run; tokens with no
     word of their own (an insertion) join the word before them (or after, at the start)."""
