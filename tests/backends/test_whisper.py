@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import ctranslate2
 import numpy as np
 import pytest
 from faster_whisper import WhisperModel
@@ -12,6 +13,7 @@ from lbrxvoicepro import Audio, VoicePipeline
 from lbrxvoicepro.asr.whisper import CLIP_SECONDS, token_budget
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.text import wer
+from lbrxvoicepro.text.scoring import normalize_for_scoring
 from tests.conftest import BECKETT_TEXT, POLISH_CLIPS, beckett_path, reference
 
 pytestmark = pytest.mark.engines("whisper")
@@ -38,20 +40,22 @@ def test_english_only_model_from_its_package(pipeline: VoicePipeline) -> None:
     assert wer(BECKETT_TEXT, transcript.text) <= 0.2
 
 
-def test_polish_wer_is_no_worse_than_raw_faster_whisper(pipeline: VoicePipeline, models) -> None:
+def test_polish_wer_is_lower_than_raw_faster_whisper(pipeline: VoicePipeline, models) -> None:
+    """Corpus WER over the spontaneous clips, raw at the library's defaults; both samplers seeded
+    per clip, so the fallback's random draws cannot decide the comparison."""
     asr = pipeline.settings.asr
     raw = WhisperModel(
         str(models.catalog.resolve(asr.model)), device="cpu", compute_type=asr.compute_type
     )
-    ours, theirs = [], []
+    references, ours, theirs = [], [], []
     for clip in POLISH_CLIPS:
-        segments, _ = raw.transcribe(
-            str(clip), language="pl", beam_size=asr.beam_size, word_timestamps=True
-        )
-        theirs.append(wer(reference(clip), " ".join(s.text for s in segments)))
-        ours.append(wer(reference(clip), pipeline.transcribe_sync(clip).text))
-    assert np.mean(ours) <= np.mean(theirs) + 1e-9
-    assert np.mean(ours) < 0.30
+        ctranslate2.set_random_seed(1)
+        segments, _ = raw.transcribe(str(clip), language="pl", beam_size=5, word_timestamps=True)
+        theirs.append(" ".join(s.text for s in segments))
+        ours.append(pipeline.transcribe_sync(clip).text)
+        references.append(reference(clip))
+    assert corpus_wer(references, ours) < corpus_wer(references, theirs)
+    assert corpus_wer(references, ours) < 0.25
 
 
 @pytest.mark.parametrize("kind", ["silence", "white noise", "steady tones"])
@@ -87,6 +91,14 @@ async def test_async_api_accepts_path_bytes_and_array(pipeline: VoicePipeline) -
     from_bytes = await pipeline.transcribe(path.read_bytes(), language="en")
     from_array = await pipeline.transcribe(load(path).samples, language="en")
     assert from_path.text == from_bytes.text == from_array.text
+
+
+def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
+    """Word errors over all reference words."""
+    import jiwer
+
+    hypotheses = [normalize_for_scoring(h) or "-" for h in hypotheses]
+    return float(jiwer.wer([normalize_for_scoring(r) for r in references], hypotheses))
 
 
 class RecordingModel:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from lbrxvoicepro.audio import decode
 from lbrxvoicepro.pipeline import VoicePipeline
-from lbrxvoicepro.text import wer
+from lbrxvoicepro.text import cer, wer
 from tests.conftest import reference
 from tests.server.conftest import clip
 
@@ -56,8 +56,10 @@ def test_synthesizes_speech_that_transcribes_back(
     )
     audio = decode(spoken.content)
     assert audio.duration > 1.0
-    heard = pipeline.transcribe_sync(audio).text.lower()
-    assert "spotka" in heard and "rano" in heard, heard
+    heard = pipeline.transcribe_sync(audio).text
+    # eSpeak's Polish through whisper-base: about a third of the letters go astray (0.27-0.34
+    # measured); silence, noise or another sentence score near 1.
+    assert cer("Dzień dobry! Spotkanie zaczyna się jutro rano.", heard) < 0.5, heard
 
 
 def test_streams_a_chat_completion(sdk: openai.OpenAI) -> None:

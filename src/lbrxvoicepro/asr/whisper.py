@@ -24,13 +24,15 @@ CLIP_SECONDS = 29.9
 MIN_TAIL_SECONDS = 1.0
 MAX_NEW_TOKENS = 220
 """Whisper's decoder holds 448 tokens; up to 224 of them are the previous text's prompt."""
+MAX_UNPROMPTED_TOKENS = 440
+"""Batched clips have no prompt and no timestamps to seek on: all they say fits in one go."""
 BASE_TOKENS = 16
 FALLBACK_SEED = 1
 
 
-def token_budget(seconds: float, per_second: float) -> int:
+def token_budget(seconds: float, per_second: float, limit: int = MAX_NEW_TOKENS) -> int:
     """Tokens a clip may generate: enough for the fastest speech, not for a loop."""
-    return min(MAX_NEW_TOKENS, BASE_TOKENS + math.ceil(seconds * per_second))
+    return min(limit, BASE_TOKENS + math.ceil(seconds * per_second))
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,9 @@ class FasterWhisperTranscriber:
             clip_timestamps=clips,
             batch_size=self.settings.batch_size,
             max_new_tokens=token_budget(
-                max(c["end"] - c["start"] for c in clips), self.settings.max_tokens_per_second
+                max(c["end"] - c["start"] for c in clips),
+                self.settings.max_tokens_per_second,
+                MAX_UNPROMPTED_TOKENS,
             ),
         )
         per_item: list[list[Segment]] = [[] for _ in items]
