@@ -57,8 +57,8 @@ class FasterWhisperTranscriber:
         self.vad_settings = vad_settings
 
     def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
-        """Decode the speech clip by clip (at most 30 s each, cut at the gate's seams), each
-        with a token budget for its length, so no input costs much more than its duration."""
+        """Decode the speech clip by clip (at most 30 s each, cut at pauses), each with a token
+        budget for its length, so no input costs much more than its duration."""
         language = self._language(language)
         prepared = self._prepare(audio)
         if prepared.timeline is None:
@@ -71,20 +71,20 @@ class FasterWhisperTranscriber:
         previous = ""
         for start, end in _clip_bounds(prepared.timeline, prepared.speech):
             clip = speech[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
-            segments = _convert(self._decode_clip(clip, language, previous)[0])
+            segments = self._decode_clip(clip, language, previous)
             decoded += [prepared.timeline.restore(_shift(s, start)) for s in segments]
             if self.settings.condition_on_previous_text:
                 previous = " ".join(s.text.strip() for s in segments)
         return self._finish(audio, decoded, language, probability)
 
-    def _decode_clip(self, clip: np.ndarray, language: str, previous: str) -> tuple[Any, Any]:
+    def _decode_clip(self, clip: np.ndarray, language: str, previous: str) -> list[Segment]:
         settings = self.settings
         seconds = len(clip) / SAMPLE_RATE
         fallback = seconds >= settings.min_fallback_s
         if fallback:
             # The same clip samples the same fallback candidates: one input, one transcript.
             ctranslate2.set_random_seed(FALLBACK_SEED)
-        return self.model.transcribe(  # type: ignore[no-any-return]
+        segments, _ = self.model.transcribe(
             clip,
             language=language,
             beam_size=settings.beam_size,
@@ -99,6 +99,7 @@ class FasterWhisperTranscriber:
             log_prob_threshold=settings.log_prob_threshold,
             compression_ratio_threshold=settings.compression_ratio_threshold,
         )
+        return _convert(segments)
 
     def transcribe_batch(
         self, audios: Sequence[Audio], language: str | None = None
