@@ -24,8 +24,9 @@ CLIP_SECONDS = 29.9
 MIN_TAIL_SECONDS = 1.0
 MAX_NEW_TOKENS = 220
 """Whisper's decoder holds 448 tokens; up to 224 of them are the previous text's prompt."""
-MAX_UNPROMPTED_TOKENS = 440
-"""Batched clips have no prompt and no timestamps to seek on: all they say fits in one go."""
+MAX_UNPROMPTED_TOKENS = 400
+"""Batched clips have no prompt and no timestamps to seek on; word alignment needs the rest of
+the 448 (a clip that ran to 440 aborted CTranslate2 in `find_alignment`)."""
 BASE_TOKENS = 16
 FALLBACK_SEED = 1
 
