@@ -20,8 +20,9 @@ def test_a_short_clip_gets_the_minimum_window_with_silence_after_it() -> None:
     assert np.allclose(fitted[:, 179:], 1.5 - 2.0)
 
 
-def test_longer_content_keeps_all_of_it_in_an_even_window_and_30_s_stays_30_s() -> None:
-    assert fit_window(_features(2501), 1000).shape == (80, 2502)
+def test_longer_content_keeps_all_of_it_in_whole_seconds_and_30_s_stays_30_s() -> None:
+    assert fit_window(_features(2501), 1000).shape == (80, 2600)
+    assert fit_window(_features(1230), 1000).shape == (80, 1300)
     assert fit_window(_features(3000), 1000).shape == (80, 3000)
     assert fit_window(_features(10), 3000).shape == (80, 3000)
 
@@ -30,5 +31,6 @@ def test_a_batch_is_cut_to_its_longest_item() -> None:
     batch = np.stack([_features(500), _features(1800)])
     fitted = fit_window(batch, 1000)
     assert fitted.shape == (2, 80, 1800)
+    assert fit_window(np.stack([_features(500), _features(1801)]), 1000).shape == (2, 80, 1900)
     assert np.allclose(fitted[0, :, 500:], 1.5 - 2.0)
     assert np.array_equal(fitted[1], batch[1, :, :1800])

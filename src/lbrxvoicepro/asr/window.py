@@ -10,6 +10,9 @@ faster-whisper pads a window with zeros in the normalised log-mel domain, which 
 Whisper saw in training (the log-mel of digital silence: the clip's maximum log10 energy minus 8,
 i.e. 2.0 below its normalised maximum); the padding is replaced with that, as openai-whisper
 computes it.
+
+The window is a whole number of seconds: batched word alignment reads ``ceil(duration)``
+seconds of encoder output, and past the end of a shorter window CTranslate2 aborts the process.
 """
 
 from __future__ import annotations
@@ -36,13 +39,13 @@ class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]
 
 
 def fit_window(features: np.ndarray, min_frames: int) -> np.ndarray:
-    """Features (mels x 3000, or a batch of them) cut to the longest content or ``min_frames``
-    (an even count: the encoder halves it), zero padding replaced with silence."""
+    """Features (mels x 3000, or a batch of them) cut to the longest content, rounded up to whole
+    seconds, or ``min_frames``; zero padding replaced with silence."""
     batch = features if features.ndim == 3 else features[None]
     filled = np.any(batch != 0, axis=1)
     contents = [int(np.flatnonzero(row)[-1]) + 1 if row.any() else 0 for row in filled]
-    frames = min(FULL_WINDOW, max(min_frames, *contents))
-    frames += frames % 2
+    longest = -(-max(contents) // FRAMES_PER_SECOND) * FRAMES_PER_SECOND
+    frames = min(FULL_WINDOW, max(min_frames + min_frames % 2, longest))
     fitted = np.array(batch[:, :, :frames], dtype=np.float32)
     for item, content in enumerate(contents):
         if 0 < content < frames:
