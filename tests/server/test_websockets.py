@@ -20,6 +20,7 @@ from tests.conftest import reference
 from tests.server.conftest import clip
 
 FRAME = 1600  # 100 ms at 16 kHz
+HEARD_FRAMES = 4
 
 
 def pcm(samples: np.ndarray) -> bytes:
@@ -94,8 +95,10 @@ async def converse(
                 await stream(ws, silence)
                 sent += FRAME
             if interruption is not None:
-                await stream(ws, np.zeros(FRAME * 12, np.float32))  # let ~1 s of answer be heard
-                interrupted_at.append((sent + FRAME * 12) / 16000)
+                # Let some of the answer be heard, little enough that even a one-sentence answer
+                # is still playing when a machine twice as slow notices the interruption.
+                await stream(ws, np.zeros(FRAME * HEARD_FRAMES, np.float32))
+                interrupted_at.append((sent + FRAME * HEARD_FRAMES) / 16000)
                 await stream(ws, interruption)
             for _ in range(40):
                 await stream(ws, silence)

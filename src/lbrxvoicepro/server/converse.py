@@ -31,7 +31,7 @@ from lbrxvoicepro.server.deps import ServerState, state_of
 from lbrxvoicepro.server.sessions import Session
 from lbrxvoicepro.server.stream_transcribe import feed, pcm16_to_float, receive_within
 from lbrxvoicepro.server.ws import admitted
-from lbrxvoicepro.text.sentences import split_sentences
+from lbrxvoicepro.text.sentences import speakable
 from lbrxvoicepro.types import SpeechChunk
 from lbrxvoicepro.vad.segmenter import StreamSegmenter
 
@@ -196,18 +196,17 @@ class Conversation:
         sentences: asyncio.Queue[str | None],
         timings: dict[str, float],
     ) -> None:
-        """Stream the LLM; hand each finished sentence to the speaker as soon as it ends."""
+        """Stream the LLM; hand each piece to the speaker as soon as it can be spoken."""
         llm = self.state.settings.llm
-        started, text = time.perf_counter(), ""
+        started, text, spoken = time.perf_counter(), "", False
         try:
             async for delta in astream(model, messages, llm.max_tokens, llm.temperature):  # type: ignore[arg-type]
                 timings.setdefault("llm_first_token_ms", _ms(started))
                 await self.send({"type": "llm_delta", "text": delta})
-                text += delta
-                pieces = list(split_sentences(text))
-                for sentence in pieces[:-1]:
-                    await sentences.put(sentence.strip())
-                text = pieces[-1] if pieces else ""
+                ready, text = speakable(text + delta, spoken)
+                for piece in ready:
+                    await sentences.put(piece)
+                spoken = spoken or bool(ready)
             if text.strip():
                 await sentences.put(text.strip())
         finally:

@@ -55,6 +55,10 @@ NO_BREAK_AFTER = {
 _BOUNDARY = re.compile(r"[.!?…]+[\"”»)\]]*(?:\s+|$)|\n\s*\n")
 _LAST_TOKEN = re.compile(r"([\w.]+)[.!?…]*[\"”»)\]]*\s*$")
 MAX_CHARS = 400
+SPOKEN_MAX_CHARS = 160
+"""A streamed sentence that runs this long without a stop is spoken in pieces: the listener
+would otherwise wait for the end of a "sentence" that a small model may never end."""
+_CLAUSE_END = re.compile(r"[,;:](?=\s)|\s[–—-](?=\s)")
 
 
 def split_sentences(text: str, max_chars: int = MAX_CHARS) -> Iterator[str]:
@@ -103,3 +107,21 @@ def lead_clause(sentence: str, min_chars: int = 12, long_sentence: int = 48) -> 
     if cut < 0 or len(sentence) - cut < min_chars:
         return [sentence]
     return [sentence[: cut + 1], sentence[cut + 2 :]]
+
+
+def speakable(text: str, started: bool, min_clause: int = 12) -> tuple[list[str], str]:
+    """Pieces of a streamed answer ready to be spoken, and the text still being written.
+
+    A sentence is ready once the next one has begun (a stop alone may be an abbreviation's);
+    before the first sound, a first clause is ready at its comma, so speaking starts on it.
+    """
+    pieces = list(split_sentences(text, SPOKEN_MAX_CHARS))
+    if not pieces:
+        return [], text
+    last = pieces[-1]
+    ready, rest = pieces[:-1], text[text.rfind(last) :]
+    if not started and not ready:
+        clause = _CLAUSE_END.search(rest, min_clause)
+        if clause and any(char.isalnum() for char in rest[: clause.start()]):
+            ready, rest = [rest[: clause.end()].strip()], rest[clause.end() :].lstrip()
+    return ready, rest
