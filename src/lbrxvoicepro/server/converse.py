@@ -5,7 +5,8 @@ they are recorded. Server → client: JSON events — ``session``, ``speech_star
 ``speech_stopped``, ``transcript``, ``llm_delta``, ``audio`` (followed by one binary frame of
 PCM16 at the announced sample rate), ``barge_in``, ``turn`` (timings) — see docs/server.md.
 
-The answer is spoken sentence by sentence while the LLM is still writing. Audio goes out at
+The answer is spoken while the LLM is still writing: its first clause at once, then sentence by
+sentence (``text.sentences.speakable``). Audio goes out at
 playback pace (a little ahead), so when the user starts speaking the server stops sending at
 once and knows how much was actually heard: the history keeps only that.
 """
