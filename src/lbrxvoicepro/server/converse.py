@@ -6,9 +6,9 @@ they are recorded. Server → client: JSON events — ``session``, ``speech_star
 PCM16 at the announced sample rate), ``barge_in``, ``turn`` (timings) — see docs/server.md.
 
 The answer is spoken while the LLM is still writing: its first clause at once, then sentence by
-sentence (``text.sentences.speakable``). Audio goes out at
-playback pace (a little ahead), so when the user starts speaking the server stops sending at
-once and knows how much was actually heard: the history keeps only that.
+sentence (``text.sentences.speakable``). Audio goes out at playback pace (a little ahead), so
+when the user starts speaking the server stops sending at once and knows how much was actually
+heard: the history keeps only that.
 """
 
 from __future__ import annotations
