@@ -58,6 +58,8 @@ MAX_CHARS = 400
 SPOKEN_MAX_CHARS = 160
 """A streamed sentence that runs this long without a stop is spoken in pieces: the listener
 would otherwise wait for the end of a "sentence" that a small model may never end."""
+MIN_CLAUSE_CHARS = 12
+"""A first clause shorter than this ("Tak,") is not worth a pause of its own."""
 _CLAUSE_END = re.compile(r"[,;:](?=\s)|\s[–—-](?=\s)")
 
 
@@ -99,7 +101,9 @@ def _pieces(sentence: str, max_chars: int) -> Iterator[str]:
         yield sentence
 
 
-def lead_clause(sentence: str, min_chars: int = 12, long_sentence: int = 48) -> list[str]:
+def lead_clause(
+    sentence: str, min_chars: int = MIN_CLAUSE_CHARS, long_sentence: int = 48
+) -> list[str]:
     """A long sentence cut after its first clause, so the first sound can start sooner."""
     if len(sentence) < long_sentence:
         return [sentence]
@@ -109,7 +113,9 @@ def lead_clause(sentence: str, min_chars: int = 12, long_sentence: int = 48) -> 
     return [sentence[: cut + 1], sentence[cut + 2 :]]
 
 
-def speakable(text: str, started: bool, min_clause: int = 12) -> tuple[list[str], str]:
+def speakable(
+    text: str, started: bool, min_clause: int = MIN_CLAUSE_CHARS
+) -> tuple[list[str], str]:
     """Pieces of a streamed answer ready to be spoken, and the text still being written.
 
     A sentence is ready once the next one has begun (a stop alone may be an abbreviation's);
