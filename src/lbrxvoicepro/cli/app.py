@@ -14,6 +14,7 @@ from lbrxvoicepro.cli import kb as kb_cli
 from lbrxvoicepro.cli import models as models_cli
 from lbrxvoicepro.cli import serve as serve_cli
 from lbrxvoicepro.cli import synthesize as synthesize_cli
+from lbrxvoicepro.cli import talk as talk_cli
 from lbrxvoicepro.cli import transcribe as transcribe_cli
 from lbrxvoicepro.config import load_settings
 from lbrxvoicepro.errors import LbrxError
@@ -33,6 +34,7 @@ for command in ("collect", "ingest", "validate", "convert", "stats", "speaker"):
 app.add_typer(models_cli.app, name="models")
 app.add_typer(kb_cli.app, name="kb")
 app.command("ask")(kb_cli.ask)
+app.command("talk")(talk_cli.talk)
 app.command("serve")(serve_cli.serve)
 app.command("doctor")(doctor_cli.doctor)
 app.add_typer(serve_cli.auth_app, name="auth")

@@ -20,6 +20,28 @@ KbOption = Annotated[
     str | None,
     typer.Option("--kb", help="Knowledge base name; left out, the kb.default setting ('default')."),
 ]
+LlmOption = Annotated[
+    str | None,
+    typer.Option(
+        help="'llama-cpp' (embedded, default), or the base URL of an OpenAI-compatible "
+        "server (Ollama, LM Studio, llama.cpp server, vLLM, mlx_lm.server)."
+    ),
+]
+ModelOption = Annotated[
+    str | None, typer.Option(help="GGUF path or catalog name; model id for a server.")
+]
+
+
+def with_llm(settings: Settings, llm: str | None, model: str | None) -> Settings:
+    """The settings with the language model that ``--llm`` and ``--model`` name."""
+    chosen = settings.llm.model_copy()
+    if llm is not None and llm != "llama-cpp":
+        chosen.backend, chosen.base_url = "openai", llm
+    elif llm == "llama-cpp":
+        chosen.backend = "llama-cpp"
+    if model is not None:
+        chosen.model = model
+    return settings.model_copy(update={"llm": chosen})
 
 
 def _not_blank(text: str) -> str:
@@ -81,7 +103,7 @@ def list_(ctx: typer.Context, kb: KbOption = None) -> None:
         for name in knowledge_base_names(settings.kb):
             typer.echo(name)
         return
-    _require(settings, kb)
+    require_kb(settings, kb)
     for document in _models(settings).knowledge_base(kb).documents():
         typer.echo(f"{document.chunks:6d} chunks  {document.source}")
 
@@ -94,7 +116,7 @@ def remove(
 ) -> None:
     """Remove documents (and all their chunks) from a knowledge base."""
     settings: Settings = ctx.obj
-    _require(settings, kb)
+    require_kb(settings, kb)
     knowledge_base = _models(settings).knowledge_base(kb)
     missing = 0
     for source in sources:
@@ -117,7 +139,7 @@ def query(
 ) -> None:
     """Ranked passages with their source and location."""
     settings: Settings = ctx.obj
-    _require(settings, kb)
+    require_kb(settings, kb)
     knowledge_base = _models(settings).knowledge_base(kb)
     hits = knowledge_base.search(text, k)
     for rank, hit in enumerate(hits, start=1):
@@ -132,16 +154,8 @@ def ask(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question.", callback=_not_blank)],
     kb: KbOption = None,
-    llm: Annotated[
-        str | None,
-        typer.Option(
-            help="'llama-cpp' (embedded, default), or the base URL of an OpenAI-compatible "
-            "server (Ollama, LM Studio, llama.cpp server, vLLM, mlx_lm.server)."
-        ),
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="GGUF path or catalog name; model id for a server.")
-    ] = None,
+    llm: LlmOption = None,
+    model: ModelOption = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Passages given to the model.")] = 5,
     no_kb: Annotated[
         bool, typer.Option("--no-kb", help="Answer without a knowledge base.")
@@ -151,19 +165,12 @@ def ask(
     from lbrxvoicepro.llm.prompt import citation_list
     from lbrxvoicepro.llm.rag import answer
 
-    settings: Settings = ctx.obj
-    llm_settings = settings.llm.model_copy()
-    if llm is not None and llm != "llama-cpp":
-        llm_settings.backend, llm_settings.base_url = "openai", llm
-    elif llm == "llama-cpp":
-        llm_settings.backend = "llama-cpp"
-    if model is not None:
-        llm_settings.model = model
-    settings = settings.model_copy(update={"llm": llm_settings})
+    settings = with_llm(ctx.obj, llm, model)
+    llm_settings = settings.llm
     models = _models(settings)
     knowledge_base = None
     if not no_kb:
-        _require(settings, kb)
+        require_kb(settings, kb)
         knowledge_base = models.knowledge_base(kb)
     prompt, deltas = answer(question, models.chat_model(), llm_settings, knowledge_base, k)
     if knowledge_base is not None and not prompt.sources and not knowledge_base.documents():
@@ -178,7 +185,7 @@ def ask(
         typer.echo(line)
 
 
-def _require(settings: Settings, name: str | None) -> None:
+def require_kb(settings: Settings, name: str | None) -> None:
     """A clear error for a knowledge base that does not exist (SQLite would create it)."""
     from lbrxvoicepro.kb.base import knowledge_base_names
 

@@ -1,0 +1,39 @@
+"""One conversation engine (frames in, typed events out) under every transport."""
+
+from lbrxvoicepro.conversation.engine import (
+    FRAME_S,
+    LEAD_S,
+    ConversationEngine,
+    ConversationSetup,
+    Emit,
+)
+from lbrxvoicepro.conversation.events import (
+    AnswerAudio,
+    AnswerDelta,
+    BargeIn,
+    Event,
+    Heard,
+    SpeechStarted,
+    SpeechStopped,
+    TurnDone,
+    TurnFailed,
+    wire,
+)
+
+__all__ = [
+    "FRAME_S",
+    "LEAD_S",
+    "AnswerAudio",
+    "AnswerDelta",
+    "BargeIn",
+    "ConversationEngine",
+    "ConversationSetup",
+    "Emit",
+    "Event",
+    "Heard",
+    "SpeechStarted",
+    "SpeechStopped",
+    "TurnDone",
+    "TurnFailed",
+    "wire",
+]

@@ -1,0 +1,282 @@
+"""The one conversation engine: audio frames in, typed events out.
+
+Every transport (the WebSocket ``/v1/stream/converse``, ``lbrxvoicepro talk``, the browser
+page) is a thin adapter: it feeds 16 kHz float frames and translates the events it is handed.
+The engine owns the turn loop: Silero VAD finds the end of an utterance, Whisper recognises
+it, retrieval and the language model answer it, and the answer is spoken while it is still
+being written (its first clause at once, then sentence by sentence). In real time, audio is
+released at playback pace (``LEAD_S`` ahead at most), so when the user starts speaking the
+answer stops at once and the history keeps only what was heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from types import TracebackType
+
+import numpy as np
+
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.conversation.events import (
+    AnswerAudio,
+    AnswerDelta,
+    BargeIn,
+    Event,
+    Heard,
+    SpeechStarted,
+    SpeechStopped,
+    TurnDone,
+    TurnFailed,
+)
+from lbrxvoicepro.conversation.reply import Reply
+from lbrxvoicepro.errors import LbrxError
+from lbrxvoicepro.llm import ChatMessage, ChatModel, astream
+from lbrxvoicepro.llm.prompt import build_prompt
+from lbrxvoicepro.runtime import ModelManager
+from lbrxvoicepro.text.sentences import speakable
+from lbrxvoicepro.types import Audio
+from lbrxvoicepro.vad.segmenter import StreamSegmenter
+
+FRAME_S = 0.1
+"""Answer audio is emitted in frames this long."""
+LEAD_S = 0.15
+"""How far ahead of playback audio is released: the most a barge-in can leave queued."""
+CITATION = re.compile(r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]")
+"""``[1]``, ``[2, 3]``: written for the reader, not spoken."""
+
+Emit = Callable[[Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConversationSetup:
+    """One conversation's choices; empty means the configured default."""
+
+    language: str = ""
+    voice: str = ""
+    kb: str = ""
+    """Knowledge base to answer from; empty: none (the model answers alone)."""
+
+
+class ConversationEngine:
+    """Use as ``async with ConversationEngine(...) as engine:`` then ``await engine.feed(frame)``
+    (live audio, turns found by the VAD) or ``await engine.turn(audio)`` (one whole question).
+
+    ``history`` is kept in place (pass a session's list to continue it); ``on_history`` is
+    awaited whenever it changed. ``realtime=False`` releases answer audio as fast as it is
+    made (files, tests): nothing then plays it, so nothing can interrupt it.
+    """
+
+    def __init__(
+        self,
+        models: ModelManager,
+        settings: Settings,
+        emit: Emit,
+        *,
+        setup: ConversationSetup | None = None,
+        history: list[ChatMessage] | None = None,
+        on_history: Callable[[], Awaitable[None]] | None = None,
+        frame_executor: Executor | None = None,
+        realtime: bool = True,
+    ) -> None:
+        self.models = models
+        self.settings = settings
+        self.setup = setup or ConversationSetup()
+        self.history: list[ChatMessage] = [] if history is None else history
+        self._emit = emit
+        self._on_history = on_history
+        self._frame_executor = frame_executor
+        self._realtime = realtime
+        self._segmenter: StreamSegmenter | None = None
+        self._was_speaking = False
+        self._utterances: asyncio.Queue[tuple[Audio, float]] = asyncio.Queue()
+        self._turns: asyncio.Task[None] | None = None
+        self._reply_task: asyncio.Task[None] | None = None
+        self._reply: Reply | None = None
+
+    async def __aenter__(self) -> ConversationEngine:
+        vad = await asyncio.to_thread(self.models.vad)
+        self._segmenter = StreamSegmenter(vad, self.settings.vad)
+        self._turns = asyncio.create_task(self._take_turns())
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def warm_up(self) -> None:
+        """Load every model a turn needs now, so the first answer does not wait for them."""
+        models = self.models
+        await asyncio.to_thread(models.transcriber)
+        await asyncio.to_thread(models.chat_model)
+        if self.setup.kb:
+            await asyncio.to_thread(models.knowledge_base, self.setup.kb)
+        await asyncio.to_thread(models.synthesizer, self.setup.voice or None)
+
+    async def close(self) -> None:
+        """Stop at once: an answer being spoken keeps what was heard, queued turns are dropped."""
+        if self._turns is not None:
+            self._turns.cancel()
+        await self.barge_in(notify=False)
+        if self._turns is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._turns
+
+    async def feed(self, samples: np.ndarray) -> None:
+        """The next frame of live 16 kHz mono audio (silence included), as it is recorded."""
+        assert self._segmenter is not None, "use the engine inside `async with`"
+        segmenter = self._segmenter
+        loop = asyncio.get_running_loop()
+        chunks = await loop.run_in_executor(self._frame_executor, segmenter.feed, samples)
+        now = time.perf_counter()
+        if segmenter.in_speech and not self._was_speaking:
+            await self._emit(SpeechStarted(round(segmenter.position, 3)))
+            await self.barge_in()
+        self._was_speaking = segmenter.in_speech
+        padding = self.settings.vad.padding_ms / 1000
+        for chunk in chunks:
+            speech_end = chunk.span.end - padding
+            await self._emit(SpeechStopped(round(speech_end, 3)))
+            ended_at = now - (segmenter.position - speech_end) if self._realtime else now
+            self._utterances.put_nowait((chunk.audio, ended_at))
+
+    async def barge_in(self, notify: bool = True) -> None:
+        """The user spoke: stop the answer now and keep only what was heard of it."""
+        task, reply = self._reply_task, self._reply
+        if task is None or task.done() or reply is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        spoken = reply.spoken_text(time.perf_counter())
+        if spoken:
+            self.history.append(ChatMessage("assistant", spoken))
+        await self._history_changed()
+        if notify:
+            await self._emit(BargeIn(spoken))
+
+    async def turn(self, question: Audio, ended_at: float | None = None) -> None:
+        """One whole turn: recognise ``question``, then answer it aloud. Returns when the
+        answer has been spoken, was interrupted, or failed (a ``TurnFailed`` event says why)."""
+        ended_at = time.perf_counter() if ended_at is None else ended_at
+        transcriber = await asyncio.to_thread(self.models.transcriber)
+        started = time.perf_counter()
+        language = self.setup.language or None
+        transcript = await asyncio.to_thread(transcriber.transcribe, question, language)
+        timings = {"asr_ms": _ms(started)}
+        await self._emit(Heard(transcript.text))
+        if not transcript.text.strip():
+            return
+        self._reply = Reply()
+        self._reply_task = asyncio.create_task(
+            self._answer(transcript.text, ended_at, timings, self._reply)
+        )
+        try:
+            await self._reply_task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the engine is closing, not just this answer
+        except LbrxError as error:
+            await self._emit(TurnFailed(str(error), type(error).__name__))
+
+    async def _take_turns(self) -> None:
+        while True:
+            question, ended_at = await self._utterances.get()
+            await self.turn(question, ended_at)
+
+    async def _answer(
+        self, question: str, ended_at: float, timings: dict[str, float], reply: Reply
+    ) -> None:
+        settings, models = self.settings, self.models
+        model = await asyncio.to_thread(models.chat_model)
+        started = time.perf_counter()
+        hits = []
+        if self.setup.kb:
+            kb = await asyncio.to_thread(models.knowledge_base, self.setup.kb)
+            hits = await asyncio.to_thread(kb.search, question, settings.kb.top_k)
+        timings["retrieval_ms"] = _ms(started)
+        earlier = list(self.history)
+        self.history.append(ChatMessage("user", question))
+        prompt = build_prompt(
+            model, settings.llm.system_prompt, question, hits, earlier, settings.llm.max_tokens
+        )
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        writer = asyncio.create_task(self._write(model, prompt.messages, pieces, timings))
+        try:
+            await self._speak(pieces, reply, ended_at, timings)
+            await writer
+        finally:
+            writer.cancel()
+        self.history.append(ChatMessage("assistant", " ".join(reply.sentences)))
+        await self._history_changed()
+        await self._emit(TurnDone(timings))
+
+    async def _write(
+        self,
+        model: ChatModel,
+        messages: list[ChatMessage],
+        pieces: asyncio.Queue[str | None],
+        timings: dict[str, float],
+    ) -> None:
+        """Stream the answer; hand each piece to the speaker as soon as it can be spoken."""
+        llm = self.settings.llm
+        started, text, spoken = time.perf_counter(), "", False
+        try:
+            async for delta in astream(model, messages, llm.max_tokens, llm.temperature):
+                timings.setdefault("llm_first_token_ms", _ms(started))
+                await self._emit(AnswerDelta(delta))
+                ready, text = speakable(text + delta, spoken)
+                for piece in ready:
+                    await pieces.put(piece)
+                spoken = spoken or bool(ready)
+            if text.strip():
+                await pieces.put(text.strip())
+        finally:
+            pieces.put_nowait(None)  # the speaker ends even when the model failed
+
+    async def _speak(
+        self,
+        pieces: asyncio.Queue[str | None],
+        reply: Reply,
+        ended_at: float,
+        timings: dict[str, float],
+    ) -> None:
+        """Synthesize piece by piece; in real time, release audio at playback pace."""
+        synthesizer = await asyncio.to_thread(self.models.synthesizer, self.setup.voice or None)
+        sent_s = 0.0
+        while (piece := await pieces.get()) is not None:
+            sentence = CITATION.sub("", piece).strip()
+            if not any(char.isalnum() for char in sentence):
+                continue
+            audio = await asyncio.to_thread(synthesizer.synthesize_sync, sentence)
+            rate, samples = audio.sample_rate, audio.samples
+            reply.add(sentence, len(samples) / rate)
+            frame = int(FRAME_S * rate)
+            for first in range(0, len(samples), frame):
+                if reply.playback_start is None:
+                    reply.playback_start = time.perf_counter()
+                    timings["first_audio_ms"] = round((reply.playback_start - ended_at) * 1000, 1)
+                delay = reply.playback_start + sent_s - LEAD_S - time.perf_counter()
+                if self._realtime and delay > 0:
+                    await asyncio.sleep(delay)
+                chunk = samples[first : first + frame]
+                await self._emit(AnswerAudio(chunk, rate, len(reply.sentences) - 1))
+                sent_s += len(chunk) / rate
+
+    async def _history_changed(self) -> None:
+        if self._on_history is not None:
+            await self._on_history()
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

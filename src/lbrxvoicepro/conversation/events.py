@@ -1,0 +1,102 @@
+"""What happened in a conversation, as typed events: the engine emits them, transports
+translate them (the WebSocket sends ``wire(event)`` as JSON, the terminal prints them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The user began to speak, ``at`` seconds into the input."""
+
+    wire_type: ClassVar[str] = "speech_started"
+    at: float
+
+
+@dataclass(frozen=True)
+class SpeechStopped:
+    """The user's utterance ended ``at`` seconds into the input (its padding excluded)."""
+
+    wire_type: ClassVar[str] = "speech_stopped"
+    at: float
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the user said in the turn (empty when nothing was recognised)."""
+
+    wire_type: ClassVar[str] = "transcript"
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    """A piece of the answer's text, as the language model writes it."""
+
+    wire_type: ClassVar[str] = "llm_delta"
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerAudio:
+    """A frame of the spoken answer, released at playback pace in real time."""
+
+    wire_type: ClassVar[str] = "audio"
+    samples: np.ndarray = field(repr=False)
+    sample_rate: int
+    sentence: int
+    """Index of the sentence it belongs to."""
+
+    def pcm16(self) -> bytes:
+        return (np.clip(self.samples, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """The user spoke over the answer: it stopped, and the history keeps what was heard."""
+
+    wire_type: ClassVar[str] = "barge_in"
+    spoken: str
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    """The answer was spoken in full; milliseconds per stage."""
+
+    wire_type: ClassVar[str] = "turn"
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class TurnFailed:
+    """The turn's answer was lost (the language model's process crashed, say); the
+    conversation goes on."""
+
+    wire_type: ClassVar[str] = "error"
+    message: str
+    kind: str
+    """The project exception's class name."""
+
+
+Event = (
+    SpeechStarted
+    | SpeechStopped
+    | Heard
+    | AnswerDelta
+    | AnswerAudio
+    | BargeIn
+    | TurnDone
+    | TurnFailed
+)
+
+
+def wire(event: Event) -> dict[str, object]:
+    """The event as the JSON object of the WebSocket protocol (docs/server.md); an audio
+    event's samples travel in the binary frame that follows it."""
+    body: dict[str, object] = {"type": event.wire_type}
+    body.update((f.name, getattr(event, f.name)) for f in fields(event) if f.name != "samples")
+    return body
