@@ -24,23 +24,24 @@ $(VENV)/.build: requirements/build.lock
 	touch $@
 
 # What the demo and the server need; the test tools and test-only extras are left out.
-$(VENV)/.demo: $(VENV)/.build requirements/demo.lock pyproject.toml
-	$(LOCKED) -r requirements/demo.lock
+$(VENV)/.demo: $(VENV)/.build requirements/demo.lock requirements/data.lock pyproject.toml
+	$(LOCKED) -r requirements/demo.lock -r requirements/data.lock
 	$(PROJECT)
 	touch $@
 
 # Everything: the whole of test.lock (a superset of demo.lock) and Redis for the server tests.
-$(VENV)/.test: $(VENV)/.build requirements/test.lock pyproject.toml
+$(VENV)/.test: $(VENV)/.build requirements/test.lock requirements/data.lock pyproject.toml
 	command -v redis-server >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
-	$(LOCKED) -r requirements/test.lock
+	$(LOCKED) -r requirements/test.lock -r requirements/data.lock
 	$(PROJECT)
 	touch $@ $(VENV)/.demo
 
 install-demo: $(VENV)/.demo
 install: $(VENV)/.test
 
-# Re-resolve every lock to the newest releases pyproject.toml allows, and list what changed.
+# Re-resolve every lock to the newest releases pyproject.toml allows, and list what changed
+# (data.lock, wheels taken only for the model files inside, is pinned by hand).
 lock: install
 	@old=$$(mktemp -d) && cp requirements/*.lock $$old/ && \
 	$(COMPILE) --extra $(TEST_EXTRAS) -o requirements/test.lock \

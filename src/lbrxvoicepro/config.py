@@ -275,6 +275,35 @@ class ServerSettings(BaseModel):
     )
 
 
+class ConversationSettings(BaseModel):
+    """Voice conversation (``talk``, ``/v1/stream/converse``): ``LBRX_CONVERSATION__...``."""
+
+    turn_model: str = Field(
+        "smart-turn-v3.2",
+        description="end-of-turn model (catalog name or .onnx path); empty: the pause alone "
+        "(vad.max_pause_ms) ends a turn, as it does when the model is not installed",
+    )
+    turn_pause_ms: int = Field(
+        200, ge=32, description="silence after which the end-of-turn model is asked"
+    )
+    turn_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="probability at which the model ends the turn"
+    )
+    max_turn_pause_ms: int = Field(
+        1500,
+        ge=32,
+        description="with the model: a pause this long ends the turn even when the model "
+        "said the speaker was not done",
+    )
+
+    min_interruption_s: float = Field(
+        0.6,
+        ge=0.0,
+        description="speech over an answer pauses it at once; shorter speech than this "
+        "('mhm', 'tak', a cough) lets it go on, longer stops it (0: any speech stops it)",
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable, built once at the edge and passed down."""
 
@@ -293,6 +322,7 @@ class Settings(BaseSettings):
     kb: KbSettings = Field(default_factory=KbSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -19,7 +19,7 @@ from typing import Literal
 
 from lbrxvoicepro.errors import ModelNotFound
 
-ModelKind = Literal["whisper", "vad", "embedding", "llm"]
+ModelKind = Literal["whisper", "vad", "turn", "embedding", "llm"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,16 @@ CATALOG: dict[str, CatalogEntry] = {
             description="Silero VAD v6, sequence ONNX (512-sample windows at 16 kHz)",
             source=PackagedFile(
                 "silero_vad", "data/silero_vad_16k_sequence.onnx", "silero-vad --no-deps"
+            ),
+        ),
+        CatalogEntry(
+            name="smart-turn-v3.2",
+            kind="turn",
+            description="smart-turn v3.2 end-of-turn model, int8 ONNX, 23 languages (BSD-2)",
+            source=PackagedFile(
+                "pipecat",
+                "audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx",
+                "pipecat-ai==1.14.0 --no-deps",
             ),
         ),
         CatalogEntry(
@@ -233,6 +243,8 @@ class ModelCatalog:
             raise ModelNotFound(f"{path}: not a CTranslate2 Whisper model (no model.bin inside)")
         if kind == "vad" and path.suffix != ".onnx":
             raise ModelNotFound(f"{path}: a VAD model must be a Silero .onnx file")
+        if kind == "turn" and path.suffix != ".onnx":
+            raise ModelNotFound(f"{path}: an end-of-turn model must be a smart-turn .onnx file")
         if kind == "embedding" and not (path / "tokenizer.json").is_file():
             raise ModelNotFound(f"{path}: not a sentence-transformers model (no tokenizer.json)")
         if kind == "llm" and path.suffix != ".gguf":

@@ -94,7 +94,9 @@ async def test_recognition_recovers_at_once_after_a_burst_that_disconnects(
 async def test_healthz_stays_fast_while_streams_send_faster_than_real_time(
     target: Target, watch: Watch
 ) -> None:
-    """32 streams (eight callers at their cap of four) send speech faster than real time."""
-    await asyncio.gather(*(flood(target, 30, key) for key in target.crowd for _ in range(4)))
-    assert len(watch.latencies_ms) >= 10
+    """32 streams (eight callers at their cap of four) send speech faster than real time, in
+    rounds until a hundred and fifty probes were answered: the 99th percentile is then not
+    just the maximum, whatever the machine's speed."""
+    while len(watch.latencies_ms) < 150:
+        await asyncio.gather(*(flood(target, 30, key) for key in target.crowd for _ in range(4)))
     assert watch.p99_ms() < 100, sorted(watch.latencies_ms)[-5:]

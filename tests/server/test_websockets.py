@@ -73,9 +73,14 @@ async def test_a_bad_token_is_refused(live_server: str) -> None:
 
 
 async def converse(
-    live_server: str, token: str, question: np.ndarray, interruption: np.ndarray | None
+    live_server: str,
+    token: str,
+    question: np.ndarray,
+    interruption: np.ndarray | None,
+    until: str = "turn",
 ) -> tuple[list[tuple[float, dict]], float | None]:
-    """Ask by voice; if ``interruption`` is given, speak it over the first answer.
+    """Ask by voice; if ``interruption`` is given, speak it over the first answer. Events are
+    read up to the first ``until`` event.
 
     Returns every event with its arrival time, and where the interruption began on the
     stream's clock (seconds of audio sent before it).
@@ -114,9 +119,9 @@ async def converse(
                         continue
                     event = json.loads(message)
                     events.append((now, event))
-                    if event["type"] == ("turn" if interruption is None else "barge_in"):
+                    if event["type"] == until:
                         break
-            if interruption is not None:  # anything still sent after the barge-in is caught too
+            if until == "barge_in":  # anything still sent after the barge-in is caught too
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(1.0):
                         async for message in ws:
@@ -162,7 +167,9 @@ async def test_barge_in_stops_the_answer_and_trims_history(
     the stream's clock (the audio timeline both sides share), so that it holds on a machine
     twice as slow: the server notices the speech within 200 ms of audio after its onset and
     sends no answer audio after that. Wall-clock latency is bench/'s business."""
-    events, interrupted_at = await converse(live_server, tokens["user"], question, interruption)
+    events, interrupted_at = await converse(
+        live_server, tokens["user"], question, interruption, until="barge_in"
+    )
     assert interrupted_at is not None
     speech_onset = interrupted_at + onset(interruption, models)
     barge = next((t, e) for t, e in events if e["type"] == "barge_in")
@@ -181,3 +188,27 @@ async def test_barge_in_stops_the_answer_and_trims_history(
     session: Session | None = app.state.lbrx.sessions.load(session_id)
     assert session is not None
     assert session.history[1].role == "assistant" and session.history[1].content == spoken
+
+
+async def test_a_short_backchannel_during_the_answer_does_not_interrupt_it(
+    live_server: str, tokens: dict[str, str], app: FastAPI, models: ModelManager
+) -> None:
+    """ "Tak." spoken over the answer (a quarter of a second, under the 0.6 s needed to
+    interrupt): the answer pauses, then is spoken to its end and kept whole in the history."""
+    question = load(clip("bigos_azon_spont_0.wav")).samples
+    spoken = models.synthesizer("espeak:pl").synthesize_sync("Tak.")
+    backchannel = load(spoken, 16000).samples
+    events, said_at = await converse(live_server, tokens["user"], question, backchannel)
+    assert said_at is not None
+    kinds = [e["type"] for _, e in events]
+    assert "barge_in" not in kinds and kinds[-1] == "turn", kinds
+    first_audio = kinds.index("audio")
+    overlap = kinds.index("speech_started", first_audio)
+    assert "audio" in kinds[overlap:], "the answer did not go on after the backchannel"
+    assert kinds.index("backchannel", overlap) < kinds.index("turn", overlap)
+    session_id = next(e["id"] for _, e in events if e["type"] == "session")
+    session: Session | None = app.state.lbrx.sessions.load(session_id)
+    assert session is not None and [m.role for m in session.history] == ["user", "assistant"]
+    written = "".join(e["text"] for _, e in events if e["type"] == "llm_delta")
+    heard = session.history[1].content
+    assert heard and not heard.endswith("…") and heard.split()[-1] in written, (heard, written)

@@ -44,7 +44,13 @@ def pcm_source(stream: BinaryIO | None = None) -> Iterator[np.ndarray]:
         block = remainder + block
         usable = len(block) - len(block) % 2
         remainder = block[usable:]
-        yield np.frombuffer(block[:usable], dtype="<i2").astype(np.float32) / 32768.0
+        yield pcm16_to_float(block[:usable])
+
+
+def pcm16_to_float(data: bytes) -> np.ndarray:
+    """Little-endian 16-bit samples as float32 in [-1, 1); a trailing odd byte is ignored."""
+    usable = len(data) - len(data) % 2
+    return np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
 
 
 def microphone_source(device: int | None = None) -> Iterator[np.ndarray]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -22,11 +23,14 @@ from types import TracebackType
 
 import numpy as np
 
+from lbrxvoicepro.audio.sources import pcm16_to_float
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.conversation.events import (
     AnswerAudio,
     AnswerDelta,
+    Backchannel,
     BargeIn,
+    EndOfTurn,
     Event,
     Heard,
     SpeechStarted,
@@ -34,14 +38,15 @@ from lbrxvoicepro.conversation.events import (
     TurnDone,
     TurnFailed,
 )
+from lbrxvoicepro.conversation.listener import Listened, Listener
 from lbrxvoicepro.conversation.reply import Reply
-from lbrxvoicepro.errors import LbrxError
+from lbrxvoicepro.errors import LbrxError, ModelNotFound
 from lbrxvoicepro.llm import ChatMessage, ChatModel, astream
 from lbrxvoicepro.llm.prompt import build_prompt
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.text.sentences import speakable
 from lbrxvoicepro.types import Audio
-from lbrxvoicepro.vad.segmenter import StreamSegmenter
+from lbrxvoicepro.vad.turn import SmartTurn
 
 FRAME_S = 0.1
 """Answer audio is emitted in frames this long."""
@@ -51,6 +56,7 @@ CITATION = re.compile(r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]")
 """``[1]``, ``[2, 3]``: written for the reader, not spoken."""
 
 Emit = Callable[[Event], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,16 +98,20 @@ class ConversationEngine:
         self._on_history = on_history
         self._frame_executor = frame_executor
         self._realtime = realtime
-        self._segmenter: StreamSegmenter | None = None
-        self._was_speaking = False
-        self._utterances: asyncio.Queue[tuple[Audio, float]] = asyncio.Queue()
+        self._listener: Listener | None = None
+        self._utterances: asyncio.Queue[tuple[Audio, float, dict[str, float]]] = asyncio.Queue()
         self._turns: asyncio.Task[None] | None = None
         self._reply_task: asyncio.Task[None] | None = None
         self._reply: Reply | None = None
+        self._playing = asyncio.Event()
+        """Cleared while someone speaks over the answer: its audio waits."""
+        self._playing.set()
+        self._paused_at: float | None = None
 
     async def __aenter__(self) -> ConversationEngine:
         vad = await asyncio.to_thread(self.models.vad)
-        self._segmenter = StreamSegmenter(vad, self.settings.vad)
+        turn_model = await asyncio.to_thread(self._turn_model)
+        self._listener = Listener(vad, turn_model, self.settings.vad, self.settings.conversation)
         self._turns = asyncio.create_task(self._take_turns())
         return self
 
@@ -112,6 +122,18 @@ class ConversationEngine:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def _turn_model(self) -> SmartTurn | None:
+        """The end-of-turn model; without one (not configured or not installed), the pause
+        alone ends a turn."""
+        name = self.settings.conversation.turn_model
+        if not name:
+            return None
+        try:
+            return self.models.turn_detector(name)
+        except ModelNotFound as error:
+            log.warning("end of turn by pause alone: %s", error)
+            return None
 
     async def warm_up(self) -> None:
         """Load every model a turn needs now, so the first answer does not wait for them."""
@@ -131,48 +153,87 @@ class ConversationEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._turns
 
-    async def feed(self, samples: np.ndarray) -> None:
-        """The next frame of live 16 kHz mono audio (silence included), as it is recorded."""
-        assert self._segmenter is not None, "use the engine inside `async with`"
-        segmenter = self._segmenter
+    async def feed(self, frame: np.ndarray | bytes) -> None:
+        """The next frame of live 16 kHz mono audio (silence included), as it is recorded:
+        float samples, or little-endian PCM16 bytes (converted off the event loop too)."""
+        assert self._listener is not None, "use the engine inside `async with`"
+        listener = self._listener
+        answering = self._reply_task is not None and not self._reply_task.done()
+
+        def listen() -> Listened:
+            samples = frame if isinstance(frame, np.ndarray) else pcm16_to_float(frame)
+            return listener.hear(samples, answering)
+
         loop = asyncio.get_running_loop()
-        chunks = await loop.run_in_executor(self._frame_executor, segmenter.feed, samples)
+        heard = await loop.run_in_executor(self._frame_executor, listen)
         now = time.perf_counter()
-        if segmenter.in_speech and not self._was_speaking:
-            await self._emit(SpeechStarted(round(segmenter.position, 3)))
+        if heard.speech_started is not None:
+            await self._emit(SpeechStarted(heard.speech_started))
+        if heard.pause_answer:
+            self._pause(now)
+        if heard.interrupt:
             await self.barge_in()
-        self._was_speaking = segmenter.in_speech
-        padding = self.settings.vad.padding_ms / 1000
-        for chunk in chunks:
-            speech_end = chunk.span.end - padding
-            await self._emit(SpeechStopped(round(speech_end, 3)))
-            ended_at = now - (segmenter.position - speech_end) if self._realtime else now
-            self._utterances.put_nowait((chunk.audio, ended_at))
+        for decision in heard.decisions:
+            await self._emit(EndOfTurn(decision.at, decision.probability, decision.complete))
+        for duration in heard.backchannels:
+            await self._emit(Backchannel(duration))
+        if heard.go_on:
+            self._go_on(now)
+        position = listener.segmenter.position
+        for utterance in heard.utterances:
+            await self._emit(SpeechStopped(round(utterance.speech_end, 3)))
+            ended_at = now - (position - utterance.speech_end) if self._realtime else now
+            timings = {"end_of_turn_ms": round(utterance.wait_s * 1000, 1)}
+            self._utterances.put_nowait((utterance.audio, ended_at, timings))
+
+    def _pause(self, now: float) -> None:
+        """Someone speaks over the answer: hold its audio until it is clear whether they
+        interrupt (``barge_in``) or not (``_go_on``)."""
+        if self._reply is not None and self._reply_task is not None and not self._reply_task.done():
+            self._paused_at = now
+            self._playing.clear()
+
+    def _go_on(self, now: float) -> None:
+        """The speech over the answer was short: the answer goes on where it paused."""
+        reply = self._reply
+        if self._paused_at is not None and reply is not None and reply.playback_start is not None:
+            reply.playback_start += now - self._paused_at
+        self._paused_at = None
+        self._playing.set()
 
     async def barge_in(self, notify: bool = True) -> None:
         """The user spoke: stop the answer now and keep only what was heard of it."""
         task, reply = self._reply_task, self._reply
+        heard_until = self._paused_at or time.perf_counter()
+        self._paused_at = None
+        self._playing.set()
         if task is None or task.done() or reply is None:
             return
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        spoken = reply.spoken_text(time.perf_counter())
+        spoken = reply.spoken_text(heard_until)
         if spoken:
             self.history.append(ChatMessage("assistant", spoken))
         await self._history_changed()
         if notify:
             await self._emit(BargeIn(spoken))
 
-    async def turn(self, question: Audio, ended_at: float | None = None) -> None:
+    async def turn(
+        self,
+        question: Audio,
+        ended_at: float | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> None:
         """One whole turn: recognise ``question``, then answer it aloud. Returns when the
         answer has been spoken, was interrupted, or failed (a ``TurnFailed`` event says why)."""
         ended_at = time.perf_counter() if ended_at is None else ended_at
+        timings = dict(timings or {})
         transcriber = await asyncio.to_thread(self.models.transcriber)
         started = time.perf_counter()
         language = self.setup.language or None
         transcript = await asyncio.to_thread(transcriber.transcribe, question, language)
-        timings = {"asr_ms": _ms(started)}
+        timings["asr_ms"] = _ms(started)
         await self._emit(Heard(transcript.text))
         if not transcript.text.strip():
             return
@@ -191,8 +252,8 @@ class ConversationEngine:
 
     async def _take_turns(self) -> None:
         while True:
-            question, ended_at = await self._utterances.get()
-            await self.turn(question, ended_at)
+            question, ended_at, timings = await self._utterances.get()
+            await self.turn(question, ended_at, timings)
 
     async def _answer(
         self, question: str, ended_at: float, timings: dict[str, float], reply: Reply
@@ -266,8 +327,11 @@ class ConversationEngine:
                 if reply.playback_start is None:
                     reply.playback_start = time.perf_counter()
                     timings["first_audio_ms"] = round((reply.playback_start - ended_at) * 1000, 1)
-                delay = reply.playback_start + sent_s - LEAD_S - time.perf_counter()
-                if self._realtime and delay > 0:
+                while self._realtime:  # playback pace, held while someone speaks over it
+                    await self._playing.wait()
+                    delay = reply.playback_start + sent_s - LEAD_S - time.perf_counter()
+                    if delay <= 0:
+                        break
                     await asyncio.sleep(delay)
                 chunk = samples[first : first + frame]
                 await self._emit(AnswerAudio(chunk, rate, len(reply.sentences) - 1))

@@ -26,6 +26,17 @@ class SpeechStopped:
 
 
 @dataclass(frozen=True)
+class EndOfTurn:
+    """The end-of-turn model's verdict after a short pause in the user's speech: ``complete``
+    ends the turn now; otherwise it waits for more speech or a long pause."""
+
+    wire_type: ClassVar[str] = "end_of_turn"
+    at: float
+    probability: float
+    complete: bool
+
+
+@dataclass(frozen=True)
 class Heard:
     """What the user said in the turn (empty when nothing was recognised)."""
 
@@ -64,6 +75,16 @@ class BargeIn:
 
 
 @dataclass(frozen=True)
+class Backchannel:
+    """Speech over the answer too short to be an interruption ("mhm", "tak", a cough): the
+    answer paused while it lasted, then went on."""
+
+    wire_type: ClassVar[str] = "backchannel"
+    duration: float
+    """Seconds of that speech."""
+
+
+@dataclass(frozen=True)
 class TurnDone:
     """The answer was spoken in full; milliseconds per stage."""
 
@@ -85,10 +106,12 @@ class TurnFailed:
 Event = (
     SpeechStarted
     | SpeechStopped
+    | EndOfTurn
     | Heard
     | AnswerDelta
     | AnswerAudio
     | BargeIn
+    | Backchannel
     | TurnDone
     | TurnFailed
 )

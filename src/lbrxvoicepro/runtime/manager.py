@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lbrxvoicepro.llm import ChatModel
     from lbrxvoicepro.tts import SentenceSynthesizer
     from lbrxvoicepro.vad import SileroVAD
+    from lbrxvoicepro.vad.turn import SmartTurn
 
 T = TypeVar("T")
 
@@ -78,6 +79,12 @@ class ModelManager:
         from lbrxvoicepro.vad import SileroVAD
 
         return self._get(("vad",), lambda: SileroVAD(self.catalog.resolve("silero-vad", "vad")))
+
+    def turn_detector(self, name: str) -> SmartTurn:
+        """The end-of-turn model (``conversation.turn_model``)."""
+        from lbrxvoicepro.vad.turn import SmartTurn
+
+        return self._get(("turn", name), lambda: SmartTurn(self.catalog.resolve(name, "turn")))
 
     def transcriber(self, asr: AsrSettings | None = None) -> Transcriber:
         """The configured ``Transcriber``, built on shared models."""

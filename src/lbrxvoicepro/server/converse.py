@@ -27,7 +27,7 @@ from lbrxvoicepro.server.audio_routes import VoiceNotOffered, allowed_voice
 from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import ServerState, state_of
 from lbrxvoicepro.server.sessions import Session
-from lbrxvoicepro.server.stream_transcribe import pcm16_to_float, receive_within
+from lbrxvoicepro.server.stream_transcribe import receive_within
 from lbrxvoicepro.server.ws import admitted
 
 router = APIRouter()
@@ -92,6 +92,6 @@ async def _converse(websocket: WebSocket, state: ServerState, caller: Principal)
                 if data is None:  # text frames carry nothing for this endpoint
                     await websocket.close(code=1003, reason="send binary PCM16 frames")
                     break
-                await engine.feed(pcm16_to_float(data))
+                await engine.feed(data)
         except WebSocketDisconnect:
             pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,10 +28,13 @@ class ServerState:
     sessions: SessionStore
     streams: StreamSlots
     frame_work: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(thread_name_prefix="lbrx-frames")
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=os.cpu_count() or 1, thread_name_prefix="lbrx-frames"
+        )
     )
     """Per-frame work of the streams (Silero VAD): off the event loop, and never queued
-    behind Whisper in the default pool."""
+    behind Whisper in the default pool. One thread per core: a frame takes a millisecond,
+    and more threads only compete with the event loop for the cores."""
 
 
 def state_of(connection: Request | WebSocket) -> ServerState:

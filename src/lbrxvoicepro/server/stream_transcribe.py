@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import json
 
-import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.types import Message
 
+from lbrxvoicepro.audio.sources import pcm16_to_float
 from lbrxvoicepro.server.deps import ServerState, state_of
 from lbrxvoicepro.server.ws import admitted
 from lbrxvoicepro.types import Audio, SpeechChunk, Transcript
@@ -84,8 +84,7 @@ class TranscriptionStream:
             if message["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(message.get("code", 1000))
             if message.get("bytes") is not None:
-                samples = pcm16_to_float(message["bytes"])
-                for chunk in await feed(self.state, self.segmenter, samples):
+                for chunk in await feed(self.state, self.segmenter, message["bytes"]):
                     self.finals.put_nowait(chunk)
                     self.backlog_s += chunk.span.duration
                     self.partial_audio, last_partial = None, self.segmenter.position
@@ -93,9 +92,9 @@ class TranscriptionStream:
                     reason = f"{self.backlog_s:.0f} s of speech wait for transcription; slow down"
                     await self.websocket.close(code=1013, reason=reason)
                     raise WebSocketDisconnect(1013)
-                if self.segmenter.position - last_partial >= PARTIAL_EVERY_S:
+                if self.partials and self.segmenter.position - last_partial >= PARTIAL_EVERY_S:
                     last_partial = self.segmenter.position
-                    self.partial_audio = self.segmenter.pending() if self.partials else None
+                    self.partial_audio = await pending(self.state, self.segmenter)
                 self.work.set()
             elif (control := _control(message.get("text") or "{}")) is None:
                 await self.websocket.close(code=1007, reason='text frames are {"type": "end"}')
@@ -143,17 +142,16 @@ async def receive_within(websocket: WebSocket, state: ServerState) -> Message:
         raise WebSocketDisconnect(1001) from None
 
 
-async def feed(
-    state: ServerState, segmenter: StreamSegmenter, samples: np.ndarray
-) -> list[SpeechChunk]:
-    """Silero VAD over one frame, in the server's frame pool: never on the event loop."""
+async def feed(state: ServerState, segmenter: StreamSegmenter, pcm: bytes) -> list[SpeechChunk]:
+    """One PCM16 frame through Silero VAD, in the server's frame pool: never on the event loop."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(state.frame_work, segmenter.feed, samples)
+    return await loop.run_in_executor(state.frame_work, lambda: segmenter.feed(pcm16_to_float(pcm)))
 
 
-def pcm16_to_float(data: bytes) -> np.ndarray:
-    usable = len(data) - len(data) % 2
-    return np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+async def pending(state: ServerState, segmenter: StreamSegmenter) -> Audio | None:
+    """The utterance so far, joined in the frame pool (a long one is a large copy)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(state.frame_work, segmenter.pending)
 
 
 async def send_final(

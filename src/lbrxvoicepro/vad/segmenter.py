@@ -45,6 +45,30 @@ class UtteranceSegmenter:
     def in_speech(self) -> bool:
         return self._start is not None
 
+    @property
+    def speech_s(self) -> float:
+        """How long the utterance in progress has been voiced so far, up to its last voiced
+        window (0 in silence)."""
+        if self._start is None:
+            return 0.0
+        return (self._last_voiced + 1 - self._start) * WINDOW_SECONDS
+
+    @property
+    def silence_s(self) -> float:
+        """How long the utterance in progress has been silent (0 in silence between them)."""
+        if self._start is None:
+            return 0.0
+        return (self._position - self._last_voiced - 1) * WINDOW_SECONDS
+
+    def close_now(self) -> list[SpeechSpan]:
+        """End the utterance in progress at its last voiced window, without waiting for the
+        pause to reach ``max_pause_ms`` (someone else decided the speaker is done)."""
+        if self._start is None:
+            return []
+        spans = self._close(self._start, self._last_voiced + 1)
+        self._start = None
+        return spans
+
     def push(self, probabilities: Iterable[float]) -> list[SpeechSpan]:
         closed: list[SpeechSpan] = []
         for probability in probabilities:
@@ -125,7 +149,9 @@ class StreamSegmenter:
         self._vad: VadStream = vad.stream()
         self._segmenter = UtteranceSegmenter(settings)
         self._keep = settings.padding_ms / 1000
-        self._buffer = np.zeros(0, dtype=np.float32)
+        self._pieces: list[np.ndarray] = []
+        """The audio kept, in the pieces it arrived in: joined only when it is read, so that a
+        long utterance costs one copy per read instead of one per frame."""
         self._buffer_start = 0.0
         self._received = 0
         self._waiting: list[SpeechSpan] = []
@@ -133,6 +159,21 @@ class StreamSegmenter:
     @property
     def in_speech(self) -> bool:
         return self._segmenter.in_speech
+
+    @property
+    def speech_s(self) -> float:
+        """How long the utterance in progress has been voiced so far (0 in silence)."""
+        return self._segmenter.speech_s
+
+    @property
+    def silence_s(self) -> float:
+        """How long the utterance in progress has been silent (0 in silence between them)."""
+        return self._segmenter.silence_s
+
+    def end_utterance(self) -> list[SpeechChunk]:
+        """End the utterance in progress now (its trailing padding, once it has arrived)."""
+        self._waiting += self._segmenter.close_now()
+        return self._ready()
 
     @property
     def position(self) -> float:
@@ -143,13 +184,17 @@ class StreamSegmenter:
         """The utterance in progress so far (for partial transcripts), or None in silence."""
         if not self._segmenter.in_speech:
             return None
-        return Audio(self._buffer.copy(), SAMPLE_RATE)
+        return Audio(self._buffer(), SAMPLE_RATE)
 
     def feed(self, samples: np.ndarray) -> list[SpeechChunk]:
         samples = np.asarray(samples, dtype=np.float32)
-        self._buffer = np.concatenate([self._buffer, samples])
+        self._pieces.append(samples)
         self._received += len(samples)
         self._waiting += self._segmenter.push(self._vad.feed(samples))
+        return self._ready()
+
+    def _ready(self) -> list[SpeechChunk]:
+        """The utterances whose trailing padding has arrived."""
         ready = [span for span in self._waiting if span.end <= self.position]
         self._waiting = self._waiting[len(ready) :]
         chunks = list(self._cut(ready))
@@ -163,9 +208,16 @@ class StreamSegmenter:
         spans += self._segmenter.finish(self.position)
         self._waiting = []
         chunks = list(self._cut(spans))
-        self._buffer = np.zeros(0, dtype=np.float32)
+        self._pieces = []
         self._buffer_start = self.position
         return chunks
+
+    def _buffer(self) -> np.ndarray:
+        """The audio kept, as one array (never written to: callers may hold on to it)."""
+        if len(self._pieces) != 1:
+            joined = np.concatenate(self._pieces) if self._pieces else np.zeros(0, np.float32)
+            self._pieces = [joined]
+        return self._pieces[0]
 
     def _cut(self, spans: list[SpeechSpan]) -> Iterator[SpeechChunk]:
         for span in spans:
@@ -173,12 +225,12 @@ class StreamSegmenter:
             start = max(span.start, self._buffer_start)
             first = round((start - self._buffer_start) * SAMPLE_RATE)
             last = round((end - self._buffer_start) * SAMPLE_RATE)
-            audio = Audio(self._buffer[first:last].copy(), SAMPLE_RATE)
+            audio = Audio(self._buffer()[first:last].copy(), SAMPLE_RATE)
             yield SpeechChunk(SpeechSpan(start, end), audio)
             self._trim(end)
 
     def _trim(self, keep_from: float) -> None:
         drop = round((keep_from - self._buffer_start) * SAMPLE_RATE)
         if drop > 0:
-            self._buffer = self._buffer[drop:]
+            self._pieces = [self._buffer()[drop:]]
             self._buffer_start += drop / SAMPLE_RATE

@@ -1,0 +1,133 @@
+"""Listening, the sync core of the conversation: Silero VAD finds speech, the end-of-turn model
+decides when the user is done, and speech over the answer is told apart from a backchannel.
+Runs in a worker thread, frame by frame; the engine acts on what each frame brought."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lbrxvoicepro.config import ConversationSettings, VadSettings
+from lbrxvoicepro.types import Audio, SpeechChunk
+from lbrxvoicepro.vad.segmenter import StreamSegmenter
+from lbrxvoicepro.vad.silero import SileroVAD
+from lbrxvoicepro.vad.turn import SmartTurn
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A finished turn of the user's speech."""
+
+    audio: Audio
+    speech_end: float
+    """Where the speech itself ended, in seconds of input (its padding excluded)."""
+    wait_s: float
+    """How long after ``speech_end`` the turn was closed: the end-of-turn wait."""
+
+
+@dataclass(frozen=True)
+class TurnDecision:
+    """The end-of-turn model's verdict after a short pause."""
+
+    at: float
+    probability: float
+    complete: bool
+
+
+@dataclass
+class Listened:
+    """What one frame brought."""
+
+    speech_started: float | None = None
+    """Input time of the onset, when speech began in this frame."""
+    pause_answer: bool = False
+    """Speech over the answer: hold it until it is clear what this is."""
+    interrupt: bool = False
+    """That speech has lasted long enough to be an interruption: stop the answer."""
+    go_on: bool = False
+    """That speech paused or ended short: the answer may go on."""
+    decisions: list[TurnDecision] = field(default_factory=list)
+    utterances: list[Utterance] = field(default_factory=list)
+    backchannels: list[float] = field(default_factory=list)
+    """Seconds of each short speech over the answer that ended here (not a turn)."""
+
+
+class Listener:
+    def __init__(
+        self,
+        vad: SileroVAD,
+        turn_model: SmartTurn | None,
+        vad_settings: VadSettings,
+        conversation: ConversationSettings,
+    ) -> None:
+        self._turn_model = turn_model
+        self._settings = conversation
+        self._padding = vad_settings.padding_ms / 1000
+        self._pause_s = max(conversation.turn_pause_ms, vad_settings.padding_ms) / 1000
+        """Silence that ends a backchannel or asks the model: by then the trailing padding of
+        the utterance has arrived, so ending it yields its audio at once."""
+        if turn_model is not None:  # the model ends turns early; the pause only when it won't
+            vad_settings = vad_settings.model_copy(
+                update={"max_pause_ms": conversation.max_turn_pause_ms}
+            )
+        self.segmenter = StreamSegmenter(vad, vad_settings)
+        self._speaking = False
+        self._overlap = False
+        """The speech in progress began over the answer and has not interrupted it (yet)."""
+        self._held = False
+        self._asked = False
+        """The end-of-turn model was asked during this pause already."""
+
+    def hear(self, samples: np.ndarray, answering: bool) -> Listened:
+        """One frame of 16 kHz audio; ``answering``: the assistant's answer is under way."""
+        segmenter, heard = self.segmenter, Listened()
+        chunks = segmenter.feed(samples)
+        if segmenter.in_speech and not self._speaking:
+            heard.speech_started = round(segmenter.position, 3)
+            self._overlap = answering
+        silence, pause_s = segmenter.silence_s, self._pause_s
+        if silence == 0:
+            self._asked = False
+        if self._overlap:
+            if segmenter.speech_s >= self._settings.min_interruption_s:
+                heard.interrupt, self._overlap, self._held = True, False, False
+            elif segmenter.in_speech and silence < pause_s and not self._held:
+                heard.pause_answer, self._held = True, True
+            elif silence >= pause_s:  # short, then quiet: a backchannel, not a turn
+                chunks += segmenter.end_utterance()
+        elif segmenter.in_speech and silence >= pause_s and not self._asked:
+            chunks += self._ask_turn_model(heard)
+        for chunk in chunks:
+            speech_end = chunk.span.end - self._padding
+            if self._overlap:
+                voiced = speech_end - chunk.span.start - self._padding
+                heard.backchannels.append(round(max(0.0, voiced), 3))
+                self._end_overlap(heard)
+                continue
+            wait = segmenter.position - speech_end
+            heard.utterances.append(Utterance(chunk.audio, speech_end, wait))
+        if self._overlap and not segmenter.in_speech:  # too short even to be kept
+            self._end_overlap(heard)
+        self._speaking = segmenter.in_speech
+        return heard
+
+    def _end_overlap(self, heard: Listened) -> None:
+        self._overlap = False
+        if self._held:
+            heard.go_on, self._held = True, False
+
+    def _ask_turn_model(self, heard: Listened) -> list[SpeechChunk]:
+        """After a short pause: is the speaker done? If the model says so, the turn ends now."""
+        self._asked = True
+        if self._turn_model is None:
+            return []
+        pending = self.segmenter.pending()
+        if pending is None:
+            return []
+        probability = self._turn_model.probability(pending.samples)
+        complete = probability >= self._settings.turn_threshold
+        heard.decisions.append(
+            TurnDecision(round(self.segmenter.position, 3), round(probability, 3), complete)
+        )
+        return self.segmenter.end_utterance() if complete else []
