@@ -286,11 +286,27 @@ class ConversationSettings(BaseModel):
     turn_pause_ms: int = Field(
         200, ge=32, description="silence after which the end-of-turn model is asked"
     )
+    draft_pause_ms: int = Field(
+        100,
+        ge=0,
+        description="silence after which the question so far is recognised ahead of the end "
+        "of the turn; if no more speech follows, that transcript is the turn's (0: off)",
+    )
+    beam_size: int = Field(
+        5,
+        ge=0,
+        description="Whisper beam for questions: a reply waits for it (0: asr.beam_size)",
+    )
+    first_clause: bool = Field(
+        True,
+        description="speak the answer's first clause as soon as it is written, instead of "
+        "waiting for its first whole sentence",
+    )
     turn_threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="probability at which the model ends the turn"
     )
     max_turn_pause_ms: int = Field(
-        1500,
+        1000,
         ge=32,
         description="with the model: a pause this long ends the turn even when the model "
         "said the speaker was not done",

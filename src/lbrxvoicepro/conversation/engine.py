@@ -45,7 +45,7 @@ from lbrxvoicepro.llm import ChatMessage, ChatModel, astream
 from lbrxvoicepro.llm.prompt import build_prompt
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.text.sentences import speakable
-from lbrxvoicepro.types import Audio
+from lbrxvoicepro.types import Audio, Transcript
 from lbrxvoicepro.vad.turn import SmartTurn
 
 FRAME_S = 0.1
@@ -94,12 +94,19 @@ class ConversationEngine:
         self.settings = settings
         self.setup = setup or ConversationSetup()
         self.history: list[ChatMessage] = [] if history is None else history
+        beam = settings.conversation.beam_size or settings.asr.beam_size
+        self._asr = settings.asr.model_copy(update={"beam_size": beam, "word_timestamps": False})
+        """Questions are recognised for their words alone: no word timings to align."""
         self._emit = emit
         self._on_history = on_history
         self._frame_executor = frame_executor
         self._realtime = realtime
         self._listener: Listener | None = None
-        self._utterances: asyncio.Queue[tuple[Audio, float, dict[str, float]]] = asyncio.Queue()
+        self._utterances: asyncio.Queue[
+            tuple[Audio, float, dict[str, float], asyncio.Task[Transcript] | None]
+        ] = asyncio.Queue()
+        self._draft: tuple[float, asyncio.Task[Transcript]] | None = None
+        """The speech end a draft transcript was started for, and that transcript."""
         self._turns: asyncio.Task[None] | None = None
         self._reply_task: asyncio.Task[None] | None = None
         self._reply: Reply | None = None
@@ -138,7 +145,7 @@ class ConversationEngine:
     async def warm_up(self) -> None:
         """Load every model a turn needs now, so the first answer does not wait for them."""
         models = self.models
-        await asyncio.to_thread(models.transcriber)
+        await asyncio.to_thread(models.transcriber, self._asr)
         await asyncio.to_thread(models.chat_model)
         if self.setup.kb:
             await asyncio.to_thread(models.knowledge_base, self.setup.kb)
@@ -169,6 +176,8 @@ class ConversationEngine:
         now = time.perf_counter()
         if heard.speech_started is not None:
             await self._emit(SpeechStarted(heard.speech_started))
+        if heard.draft is not None and (self._draft is None or self._draft[1].done()):
+            self._draft = (heard.draft.speech_end, self._recognise(heard.draft.audio))
         if heard.pause_answer:
             self._pause(now)
         if heard.interrupt:
@@ -184,7 +193,21 @@ class ConversationEngine:
             await self._emit(SpeechStopped(round(utterance.speech_end, 3)))
             ended_at = now - (position - utterance.speech_end) if self._realtime else now
             timings = {"end_of_turn_ms": round(utterance.wait_s * 1000, 1)}
-            self._utterances.put_nowait((utterance.audio, ended_at, timings))
+            draft = self._draft
+            recognised = draft[1] if draft and draft[0] == utterance.speech_end else None
+            self._utterances.put_nowait((utterance.audio, ended_at, timings, recognised))
+
+    def _recognise(self, audio: Audio) -> asyncio.Task[Transcript]:
+        """Whisper on ``audio`` in a worker thread, started now and awaited later (or never:
+        a draft overtaken by more speech is dropped)."""
+        models, asr, language = self.models, self._asr, self.setup.language or None
+
+        def recognise() -> Transcript:
+            return models.transcriber(asr).transcribe(audio, language)
+
+        task = asyncio.create_task(asyncio.to_thread(recognise))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return task
 
     def _pause(self, now: float) -> None:
         """Someone speaks over the answer: hold its audio until it is clear whether they
@@ -224,15 +247,15 @@ class ConversationEngine:
         question: Audio,
         ended_at: float | None = None,
         timings: dict[str, float] | None = None,
+        recognised: asyncio.Task[Transcript] | None = None,
     ) -> None:
-        """One whole turn: recognise ``question``, then answer it aloud. Returns when the
-        answer has been spoken, was interrupted, or failed (a ``TurnFailed`` event says why)."""
+        """One whole turn: recognise ``question`` (or take ``recognised``, its transcript
+        already under way), then answer it aloud. Returns when the answer has been spoken, was
+        interrupted, or failed (a ``TurnFailed`` event says why)."""
         ended_at = time.perf_counter() if ended_at is None else ended_at
         timings = dict(timings or {})
-        transcriber = await asyncio.to_thread(self.models.transcriber)
         started = time.perf_counter()
-        language = self.setup.language or None
-        transcript = await asyncio.to_thread(transcriber.transcribe, question, language)
+        transcript = await (recognised or self._recognise(question))
         timings["asr_ms"] = _ms(started)
         await self._emit(Heard(transcript.text))
         if not transcript.text.strip():
@@ -252,8 +275,8 @@ class ConversationEngine:
 
     async def _take_turns(self) -> None:
         while True:
-            question, ended_at, timings = await self._utterances.get()
-            await self.turn(question, ended_at, timings)
+            question, ended_at, timings, recognised = await self._utterances.get()
+            await self.turn(question, ended_at, timings, recognised)
 
     async def _answer(
         self, question: str, ended_at: float, timings: dict[str, float], reply: Reply
@@ -292,15 +315,18 @@ class ConversationEngine:
         """Stream the answer; hand each piece to the speaker as soon as it can be spoken."""
         llm = self.settings.llm
         started, text, spoken = time.perf_counter(), "", False
+        first_clause = self.settings.conversation.first_clause
         try:
             async for delta in astream(model, messages, llm.max_tokens, llm.temperature):
                 timings.setdefault("llm_first_token_ms", _ms(started))
                 await self._emit(AnswerDelta(delta))
-                ready, text = speakable(text + delta, spoken)
+                ready, text = speakable(text + delta, spoken or not first_clause)
                 for piece in ready:
+                    timings.setdefault("first_clause_ms", _ms(started))
                     await pieces.put(piece)
                 spoken = spoken or bool(ready)
             if text.strip():
+                timings.setdefault("first_clause_ms", _ms(started))
                 await pieces.put(text.strip())
         finally:
             pieces.put_nowait(None)  # the speaker ends even when the model failed
@@ -319,7 +345,9 @@ class ConversationEngine:
             sentence = CITATION.sub("", piece).strip()
             if not any(char.isalnum() for char in sentence):
                 continue
+            started = time.perf_counter()
             audio = await asyncio.to_thread(synthesizer.synthesize_sync, sentence)
+            timings.setdefault("first_tts_ms", _ms(started))
             rate, samples = audio.sample_rate, audio.samples
             reply.add(sentence, len(samples) / rate)
             frame = int(FRAME_S * rate)

@@ -27,6 +27,15 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """The utterance so far, taken at a pause."""
+
+    audio: Audio
+    speech_end: float
+    """Its last voiced moment: an utterance that ends there has no more speech than this."""
+
+
+@dataclass(frozen=True)
 class TurnDecision:
     """The end-of-turn model's verdict after a short pause."""
 
@@ -43,6 +52,8 @@ class Listened:
     """Input time of the onset, when speech began in this frame."""
     pause_answer: bool = False
     """Speech over the answer: hold it until it is clear what this is."""
+    draft: Draft | None = None
+    """The user paused: the question so far, worth recognising before the turn ends."""
     interrupt: bool = False
     """That speech has lasted long enough to be an interruption: stop the answer."""
     go_on: bool = False
@@ -76,8 +87,9 @@ class Listener:
         self._overlap = False
         """The speech in progress began over the answer and has not interrupted it (yet)."""
         self._held = False
-        self._asked = False
-        """The end-of-turn model was asked during this pause already."""
+        self._asked = self._drafted = False
+        """The end-of-turn model was asked (a draft taken) during this pause already."""
+        self._draft_s = conversation.draft_pause_ms / 1000
 
     def hear(self, samples: np.ndarray, answering: bool) -> Listened:
         """One frame of 16 kHz audio; ``answering``: the assistant's answer is under way."""
@@ -88,7 +100,7 @@ class Listener:
             self._overlap = answering
         silence, pause_s = segmenter.silence_s, self._pause_s
         if silence == 0:
-            self._asked = False
+            self._asked = self._drafted = False
         if self._overlap:
             if segmenter.speech_s >= self._settings.min_interruption_s:
                 heard.interrupt, self._overlap, self._held = True, False, False
@@ -96,8 +108,16 @@ class Listener:
                 heard.pause_answer, self._held = True, True
             elif silence >= pause_s:  # short, then quiet: a backchannel, not a turn
                 chunks += segmenter.end_utterance()
-        elif segmenter.in_speech and silence >= pause_s and not self._asked:
-            chunks += self._ask_turn_model(heard)
+        else:
+            if (
+                self._draft_s
+                and segmenter.in_speech
+                and silence >= self._draft_s
+                and not self._drafted
+            ):
+                heard.draft = self._draft()
+            if segmenter.in_speech and silence >= pause_s and not self._asked:
+                chunks += self._ask_turn_model(heard)
         for chunk in chunks:
             speech_end = chunk.span.end - self._padding
             if self._overlap:
@@ -106,7 +126,7 @@ class Listener:
                 self._end_overlap(heard)
                 continue
             wait = segmenter.position - speech_end
-            heard.utterances.append(Utterance(chunk.audio, speech_end, wait))
+            heard.utterances.append(Utterance(chunk.audio, round(speech_end, 3), wait))
         if self._overlap and not segmenter.in_speech:  # too short even to be kept
             self._end_overlap(heard)
         self._speaking = segmenter.in_speech
@@ -116,6 +136,13 @@ class Listener:
         self._overlap = False
         if self._held:
             heard.go_on, self._held = True, False
+
+    def _draft(self) -> Draft | None:
+        self._drafted = True
+        pending = self.segmenter.pending()
+        if pending is None:
+            return None
+        return Draft(pending, round(self.segmenter.voiced_end, 3))
 
     def _ask_turn_model(self, heard: Listened) -> list[SpeechChunk]:
         """After a short pause: is the speaker done? If the model says so, the turn ends now."""

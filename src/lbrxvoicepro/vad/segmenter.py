@@ -60,6 +60,11 @@ class UtteranceSegmenter:
             return 0.0
         return (self._position - self._last_voiced - 1) * WINDOW_SECONDS
 
+    @property
+    def voiced_end(self) -> float:
+        """Where the utterance in progress was last voiced, in seconds (0 in silence)."""
+        return 0.0 if self._start is None else (self._last_voiced + 1) * WINDOW_SECONDS
+
     def close_now(self) -> list[SpeechSpan]:
         """End the utterance in progress at its last voiced window, without waiting for the
         pause to reach ``max_pause_ms`` (someone else decided the speaker is done)."""
@@ -169,6 +174,11 @@ class StreamSegmenter:
     def silence_s(self) -> float:
         """How long the utterance in progress has been silent (0 in silence between them)."""
         return self._segmenter.silence_s
+
+    @property
+    def voiced_end(self) -> float:
+        """Where the utterance in progress was last voiced, in seconds (0 in silence)."""
+        return self._segmenter.voiced_end
 
     def end_utterance(self) -> list[SpeechChunk]:
         """End the utterance in progress now (its trailing padding, once it has arrived)."""
