@@ -105,6 +105,7 @@ bench: install
 	$(PY) bench/asr.py
 	$(PY) bench/tts.py
 	$(PY) bench/ingest.py
+	$(PY) bench/converse.py
 
 # Loopback only, without credentials: for trying it out (docs/server.md: keys, tokens, TLS).
 serve: $(VENV)/.demo

@@ -169,20 +169,21 @@ def floor(models: ModelManager, settings: Settings, kb: str, question: Question)
         transcript(prompt.messages), max_tokens=8, temperature=0.0, stream=True
     ):
         first += str(event["choices"][0]["text"])
-        if first.strip():
+        if any(char.isalnum() for char in first):
             break
     llm_s = time.perf_counter() - started
     started = time.perf_counter()
-    models.synthesizer("espeak:pl").synthesize_sync(first.strip() or "Tak.")
+    spoken = first if any(char.isalnum() for char in first) else "Tak."  # an empty answer
+    models.synthesizer("espeak:pl").synthesize_sync(spoken)
     return asr_s + llm_s + (time.perf_counter() - started)
 
 
 def whole_utterances(models: ModelManager, settings: Settings, spoken: list[Question]) -> float:
-    """Corpus WER of each question decoded once, whole, with the conversation's settings."""
+    """Corpus WER of each recording decoded once, whole, with the conversation's settings."""
     beam = settings.conversation.beam_size or settings.asr.beam_size
     asr = settings.asr.model_copy(update={"beam_size": beam, "word_timestamps": False})
     transcriber = models.transcriber(asr)
-    texts = [transcriber.transcribe(Audio(q.samples, 16000), "pl").text for q in spoken]
+    texts = [transcriber.transcribe(Audio(q.clip, 16000), "pl").text for q in spoken]
     return wer(" ".join(q.text for q in spoken), " ".join(texts))
 
 
