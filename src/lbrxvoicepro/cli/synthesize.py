@@ -20,6 +20,17 @@ from lbrxvoicepro.types import Audio
 STREAMABLE = ("pcm", "wav", "flac", "ogg")
 
 
+VoiceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--voice",
+        "-v",
+        help="espeak:pl | piper:NAME_OR_PATH | csm:PATH [default: the tts.voice setting, "
+        "espeak:pl]",
+    ),
+]
+
+
 def synthesize(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Text to speak, or '-' to read it from stdin.")],
@@ -27,14 +38,7 @@ def synthesize(
         Path | None,
         typer.Option("--output", "-o", help="Audio file to write, or '-' for stdout."),
     ] = None,
-    voice: Annotated[
-        str | None,
-        typer.Option(
-            "--voice",
-            "-v",
-            help="espeak:pl | piper:NAME_OR_PATH | csm:PATH [default: espeak:pl]",
-        ),
-    ] = None,
+    voice: VoiceOption = None,
     format: Annotated[
         str | None,
         typer.Option(

@@ -15,6 +15,7 @@ import numpy as np
 import typer
 
 from lbrxvoicepro.cli.kb import LlmOption, ModelOption, require_kb, with_llm
+from lbrxvoicepro.cli.synthesize import VoiceOption
 from lbrxvoicepro.config import Settings
 
 if TYPE_CHECKING:
@@ -28,15 +29,7 @@ def talk(
         str | None,
         typer.Option("--kb", help="Knowledge base to answer from; left out, none."),
     ] = None,
-    voice: Annotated[
-        str | None,
-        typer.Option(
-            "--voice",
-            "-v",
-            help="espeak:pl, piper:NAME_OR_PATH, csm:PATH.",
-            show_default="tts.voice setting",
-        ),
-    ] = None,
+    voice: VoiceOption = None,
     llm: LlmOption = None,
     model: ModelOption = None,
     language: Annotated[

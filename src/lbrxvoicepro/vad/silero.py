@@ -18,19 +18,25 @@ CONTEXT = 64
 MAX_WINDOWS_PER_CALL = 512
 
 
+def single_thread_session(model_path: Path) -> Any:
+    """An ONNX Runtime CPU session on one thread: small models called per frame, from many
+    streams at once, gain nothing from more and would take cores from the rest."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(
+        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
 class SileroVAD:
     """The loaded model; thread-safe. Each input or live stream gets its own ``VadStream``."""
 
     def __init__(self, model_path: Path) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.inter_op_num_threads = 1
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = single_thread_session(model_path)
 
     def stream(self) -> VadStream:
         return VadStream(self.session)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lbrxvoicepro.vad.silero import single_thread_session
+
 SAMPLE_RATE = 16000
 WINDOW_S = 8
 """The model hears the last 8 s of the utterance, zero-padded in front when shorter."""
@@ -15,16 +17,9 @@ WINDOW_S = 8
 
 class SmartTurn:
     def __init__(self, model_path: Path) -> None:
-        import onnxruntime as ort
         from faster_whisper.feature_extractor import FeatureExtractor
 
-        options = ort.SessionOptions()
-        options.inter_op_num_threads = 1
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = single_thread_session(model_path)
         self._features = FeatureExtractor(feature_size=80, chunk_length=WINDOW_S)
 
     def probability(self, samples: np.ndarray) -> float:
