@@ -74,7 +74,7 @@ def talk(
         models.unload()
 
 
-class Transcript:
+class TurnPrinter:
     """Prints the conversation's events: what was heard, the answer as it is written, timings."""
 
     def __init__(self) -> None:
@@ -132,7 +132,7 @@ async def _from_files(
     from lbrxvoicepro.errors import InputError
     from lbrxvoicepro.types import Audio
 
-    printer = Transcript()
+    printer = TurnPrinter()
     answers: list[np.ndarray] = []
     engine = ConversationEngine(models, settings, printer, setup=setup, realtime=False)
     async with engine:
@@ -171,7 +171,7 @@ async def _live(models: ModelManager, settings: Settings, setup: ConversationSet
 
     speaker = Speaker()
     frames = microphone_source()
-    printer = Transcript()
+    printer = TurnPrinter()
 
     async def show_and_play(event: Event) -> None:
         await printer(event)

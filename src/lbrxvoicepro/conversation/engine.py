@@ -165,7 +165,7 @@ class ConversationEngine:
         float samples, or little-endian PCM16 bytes (converted off the event loop too)."""
         assert self._listener is not None, "use the engine inside `async with`"
         listener = self._listener
-        answering = self._reply_task is not None and not self._reply_task.done()
+        answering = self._answering
 
         def listen() -> Listened:
             samples = frame if isinstance(frame, np.ndarray) else pcm16_to_float(frame)
@@ -209,10 +209,15 @@ class ConversationEngine:
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
         return task
 
+    @property
+    def _answering(self) -> bool:
+        """An answer is under way (being written or spoken)."""
+        return self._reply_task is not None and not self._reply_task.done()
+
     def _pause(self, now: float) -> None:
         """Someone speaks over the answer: hold its audio until it is clear whether they
         interrupt (``barge_in``) or not (``_go_on``)."""
-        if self._reply is not None and self._reply_task is not None and not self._reply_task.done():
+        if self._answering:
             self._paused_at = now
             self._playing.clear()
 
