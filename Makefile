@@ -29,10 +29,13 @@ $(VENV)/.demo: $(VENV)/.build requirements/demo.lock requirements/data.lock pypr
 	$(PROJECT)
 	touch $@
 
-# Everything: the whole of test.lock (a superset of demo.lock) and Redis for the server tests.
+# Everything: the whole of test.lock (a superset of demo.lock), Redis for the server tests and
+# Debian's chromium for the browser pages' tests.
+SYSTEM_TEST_TOOLS := redis-server chromium
 $(VENV)/.test: $(VENV)/.build requirements/test.lock requirements/data.lock pyproject.toml
-	command -v redis-server >/dev/null || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	missing=$$(for tool in $(SYSTEM_TEST_TOOLS); do command -v $$tool >/dev/null || echo $$tool; done); \
+	test -z "$$missing" || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 	$(LOCKED) -r requirements/test.lock -r requirements/data.lock
 	$(PROJECT)
 	touch $@ $(VENV)/.demo

@@ -61,7 +61,15 @@ ENDPOINTS = [
     ("POST", "/v1/datasets/{name}/export", "collector", {"params": {"format": "ljspeech"}}),
 ]
 WEBSOCKETS = [("/v1/stream/transcribe", "user"), ("/v1/stream/converse", "user")]
-PUBLIC = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PUBLIC = {
+    "/healthz",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/talk",
+    "/pages/{name}",
+}
 
 
 def credentials(case: str, role: str, server: Settings) -> dict[str, str]:

@@ -60,6 +60,20 @@ def test_a_short_word_over_the_answer_pauses_it_and_is_not_a_turn(
     assert not any(h.utterances for h in heard)
 
 
+def test_a_word_over_the_answer_too_short_to_keep_is_still_a_backchannel(
+    models: ModelManager, settings: Settings
+) -> None:
+    """The VAD drops bursts under ``min_speech_ms``; over the answer such a burst was still
+    announced (the answer paused), so it must be resolved as a backchannel too."""
+    vad = settings.vad.model_copy(update={"min_speech_ms": 2000})
+    listener = Listener(models.vad(), None, vad, settings.conversation)
+    heard = listen(listener, spoken(models, "Tak."), answering=True)
+    assert [h.speech_started is not None for h in heard].count(True) == 1
+    assert [b for h in heard for b in h.backchannels] == [pytest.approx(0.3, abs=0.15)]
+    assert [h.go_on for h in heard].count(True) == 1
+    assert not any(h.utterances for h in heard)
+
+
 def test_long_speech_over_the_answer_interrupts_it_and_is_the_next_turn(
     models: ModelManager, settings: Settings
 ) -> None:

@@ -25,7 +25,8 @@ def serve(
         bool, typer.Option("--no-auth", help="No credentials needed (only on a loopback address).")
     ] = False,
 ) -> None:
-    """Run the OpenAI-compatible REST and WebSocket server (docs/server.md)."""
+    """Run the OpenAI-compatible REST and WebSocket server and the /talk voice page
+    (docs/server.md)."""
     import uvicorn
 
     from lbrxvoicepro.server import create_app, logs
@@ -65,6 +66,7 @@ def serve(
     # The event loop takes the GIL back from a model's worker thread within 1 ms instead of
     # 5 ms: each loop iteration may wait that long, and a request spans several.
     sys.setswitchinterval(0.001)
+    typer.echo(f"Talk to it in a browser: http://{server.host}:{server.port}/talk", err=True)
     uvicorn.Server(config).run()
 
 

@@ -61,7 +61,8 @@ class Listened:
     decisions: list[TurnDecision] = field(default_factory=list)
     utterances: list[Utterance] = field(default_factory=list)
     backchannels: list[float] = field(default_factory=list)
-    """Seconds of each short speech over the answer that ended here (not a turn)."""
+    """Seconds of each short speech over the answer that ended here (not a turn): every
+    speech that starts over the answer ends in a backchannel or an interruption."""
 
 
 class Listener:
@@ -86,6 +87,7 @@ class Listener:
         self._speaking = False
         self._overlap = False
         """The speech in progress began over the answer and has not interrupted it (yet)."""
+        self._overlap_voiced = 0.0
         self._held = False
         self._asked = self._drafted = False
         """The end-of-turn model was asked (a draft taken) during this pause already."""
@@ -127,7 +129,10 @@ class Listener:
                 continue
             wait = segmenter.position - speech_end
             heard.utterances.append(Utterance(chunk.audio, round(speech_end, 3), wait))
-        if self._overlap and not segmenter.in_speech:  # too short even to be kept
+        if self._overlap and segmenter.in_speech:
+            self._overlap_voiced = segmenter.speech_s
+        if self._overlap and not segmenter.in_speech:  # too short even to be kept: still heard
+            heard.backchannels.append(round(self._overlap_voiced, 3))
             self._end_overlap(heard)
         self._speaking = segmenter.in_speech
         return heard

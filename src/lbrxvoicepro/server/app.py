@@ -40,6 +40,7 @@ from lbrxvoicepro.server import (
     chat_routes,
     converse,
     dataset_routes,
+    pages,
     stream_transcribe,
 )
 from lbrxvoicepro.server.audio_routes import VoiceNotOffered
@@ -100,6 +101,7 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
         dataset_routes.router,
         stream_transcribe.router,
         converse.router,
+        pages.router,
     ):
         app.include_router(router)
     _add_errors(app, settings)
