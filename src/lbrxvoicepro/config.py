@@ -292,6 +292,12 @@ class ConversationSettings(BaseModel):
         description="silence after which the question so far is recognised ahead of the end "
         "of the turn; if no more speech follows, that transcript is the turn's (0: off)",
     )
+    partial_every_ms: int = Field(
+        1000,
+        ge=0,
+        description="while the user speaks, what they said so far is shown this often "
+        "(greedy decoding, one at a time; 0: only at pauses)",
+    )
     beam_size: int = Field(
         5,
         ge=0,

@@ -149,6 +149,10 @@ async def test_a_spoken_question_gets_a_spoken_answer(
     kinds = [e["type"] for _, e in events]
     assert kinds[0] == "session"
     assert kinds.index("speech_started") < kinds.index("speech_stopped") < kinds.index("transcript")
+    # 26 s of speech: the words so far are shown while it is spoken
+    partials = [e["text"] for _, e in events if e["type"] == "partial"]
+    assert len(partials) >= 3 and kinds.index("partial") < kinds.index("speech_stopped")
+    assert "partial" not in kinds[kinds.index("transcript") :]
     assert "llm_delta" in kinds
     audio = sum(e["size"] for _, e in events if e["type"] == "audio bytes")
     assert audio > 22050 * 2 * 0.5  # over half a second of 16-bit speech

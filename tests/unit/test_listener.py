@@ -87,3 +87,25 @@ def test_long_speech_over_the_answer_interrupts_it_and_is_the_next_turn(
     assert needed - FRAME / 16000 <= (interrupted - paused) * FRAME / 16000 <= needed + 0.4
     assert not any(h.backchannels for h in heard)
     assert len([u for h in heard for u in h.utterances]) >= 1
+
+
+def test_partials_come_about_once_a_second_of_speech_when_wanted(
+    models: ModelManager, settings: Settings
+) -> None:
+    conversation = settings.conversation.model_copy(update={"partial_every_ms": 1000})
+    listener = Listener(models.vad(), None, settings.vad, conversation)
+    speech = load(POLISH_CLIPS[0]).samples[: 16000 * 8]
+    padded = np.concatenate([np.zeros(8000, np.float32), speech])
+    heard = [
+        listener.hear(padded[first : first + FRAME], answering=False, partial_wanted=True)
+        for first in range(0, len(padded), FRAME)
+    ]
+    partials = [h.partial for h in heard if h.partial is not None]
+    assert 4 <= len(partials) <= 8, len(partials)
+    lengths = [p.duration for p in partials]
+    assert lengths == sorted(lengths) and lengths[0] >= 1.0  # the utterance so far, growing
+    unwanted = Listener(models.vad(), None, settings.vad, conversation)
+    assert not any(
+        unwanted.hear(padded[first : first + FRAME], answering=False).partial is not None
+        for first in range(0, len(padded), FRAME)
+    )

@@ -7,6 +7,7 @@ each file is one spoken question, answered in turn, without audio devices.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -75,9 +76,11 @@ def talk(
 
 
 class TurnPrinter:
-    """Prints the conversation's events: what was heard, the answer as it is written, timings."""
+    """Prints the conversation's events: what was heard, the answer as it is written, timings.
+    On a terminal the words heard so far show on a line that the turn's transcript replaces."""
 
     def __init__(self) -> None:
+        self.live = sys.stdout.isatty()
         self.failures = 0
         self.answering = False
         self.audio: list[np.ndarray] = []
@@ -89,11 +92,16 @@ class TurnPrinter:
             AnswerDelta,
             BargeIn,
             Heard,
+            Partial,
             TurnDone,
             TurnFailed,
         )
 
-        if isinstance(event, Heard):
+        if isinstance(event, Partial) and self.live and not self.answering:
+            typer.secho(f"\r\x1b[Kyou: {event.text} …", dim=True, nl=False)
+        elif isinstance(event, Heard):
+            if self.live:
+                typer.echo("\r\x1b[K", nl=False)
             typer.echo(f"you: {event.text}" if event.text.strip() else "(nothing recognised)")
         elif isinstance(event, AnswerDelta):
             if not self.answering:

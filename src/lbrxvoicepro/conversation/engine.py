@@ -24,7 +24,7 @@ from types import TracebackType
 import numpy as np
 
 from lbrxvoicepro.audio.sources import pcm16_to_float
-from lbrxvoicepro.config import Settings
+from lbrxvoicepro.config import AsrSettings, Settings
 from lbrxvoicepro.conversation.events import (
     AnswerAudio,
     AnswerDelta,
@@ -33,6 +33,7 @@ from lbrxvoicepro.conversation.events import (
     EndOfTurn,
     Event,
     Heard,
+    Partial,
     SpeechStarted,
     SpeechStopped,
     TurnDone,
@@ -97,6 +98,8 @@ class ConversationEngine:
         beam = settings.conversation.beam_size or settings.asr.beam_size
         self._asr = settings.asr.model_copy(update={"beam_size": beam, "word_timestamps": False})
         """Questions are recognised for their words alone: no word timings to align."""
+        self._partial_asr = self._asr.model_copy(update={"beam_size": 1})
+        """Partials are only shown: greedy, about twice as fast."""
         self._emit = emit
         self._on_history = on_history
         self._frame_executor = frame_executor
@@ -107,6 +110,9 @@ class ConversationEngine:
         ] = asyncio.Queue()
         self._draft: tuple[float, asyncio.Task[Transcript]] | None = None
         """The speech end a draft transcript was started for, and that transcript."""
+        self._partial: asyncio.Task[Transcript] | None = None
+        self._to_show: list[asyncio.Task[Transcript]] = []
+        """Drafts and partials of the open utterance, oldest first, not yet shown."""
         self._turns: asyncio.Task[None] | None = None
         self._reply_task: asyncio.Task[None] | None = None
         self._reply: Reply | None = None
@@ -166,18 +172,24 @@ class ConversationEngine:
         assert self._listener is not None, "use the engine inside `async with`"
         listener = self._listener
         answering = self._answering
+        idle = all(task is None or task.done() for task in (self._partial, self._draft_task))
 
         def listen() -> Listened:
             samples = frame if isinstance(frame, np.ndarray) else pcm16_to_float(frame)
-            return listener.hear(samples, answering)
+            return listener.hear(samples, answering, partial_wanted=idle)
 
         loop = asyncio.get_running_loop()
         heard = await loop.run_in_executor(self._frame_executor, listen)
         now = time.perf_counter()
+        await self._show_partial()
         if heard.speech_started is not None:
             await self._emit(SpeechStarted(heard.speech_started))
-        if heard.draft is not None and (self._draft is None or self._draft[1].done()):
+        if heard.draft is not None and (self._draft_task is None or self._draft_task.done()):
             self._draft = (heard.draft.speech_end, self._recognise(heard.draft.audio))
+            self._to_show.append(self._draft[1])
+        if heard.partial is not None:
+            self._partial = self._recognise(heard.partial, self._partial_asr)
+            self._to_show.append(self._partial)
         if heard.pause_answer:
             self._pause(now)
         if heard.interrupt:
@@ -195,12 +207,28 @@ class ConversationEngine:
             timings = {"end_of_turn_ms": round(utterance.wait_s * 1000, 1)}
             draft = self._draft
             recognised = draft[1] if draft and draft[0] == utterance.speech_end else None
+            self._to_show.clear()  # the turn's transcript follows: a partial would repeat it
             self._utterances.put_nowait((utterance.audio, ended_at, timings, recognised))
 
-    def _recognise(self, audio: Audio) -> asyncio.Task[Transcript]:
+    @property
+    def _draft_task(self) -> asyncio.Task[Transcript] | None:
+        return None if self._draft is None else self._draft[1]
+
+    async def _show_partial(self) -> None:
+        """The newest draft or partial recognised since the last frame goes to the client."""
+        ready = None
+        while self._to_show and self._to_show[0].done():
+            task = self._to_show.pop(0)
+            if not task.cancelled() and task.exception() is None:
+                ready = task.result().text.strip() or ready
+        if ready:
+            await self._emit(Partial(ready))
+
+    def _recognise(self, audio: Audio, asr: AsrSettings | None = None) -> asyncio.Task[Transcript]:
         """Whisper on ``audio`` in a worker thread, started now and awaited later (or never:
         a draft overtaken by more speech is dropped)."""
-        models, asr, language = self.models, self._asr, self.setup.language or None
+        models, language = self.models, self.setup.language or None
+        asr = asr or self._asr
 
         def recognise() -> Transcript:
             return models.transcriber(asr).transcribe(audio, language)

@@ -37,6 +37,15 @@ class EndOfTurn:
 
 
 @dataclass(frozen=True)
+class Partial:
+    """The user's words so far, recognised at a pause while the turn is still open (the
+    turn's ``Heard`` may differ: more speech may follow, or a fuller decode)."""
+
+    wire_type: ClassVar[str] = "partial"
+    text: str
+
+
+@dataclass(frozen=True)
 class Heard:
     """What the user said in the turn (empty when nothing was recognised)."""
 
@@ -107,6 +116,7 @@ Event = (
     SpeechStarted
     | SpeechStopped
     | EndOfTurn
+    | Partial
     | Heard
     | AnswerDelta
     | AnswerAudio

@@ -54,6 +54,8 @@ class Listened:
     """Speech over the answer: hold it until it is clear what this is."""
     draft: Draft | None = None
     """The user paused: the question so far, worth recognising before the turn ends."""
+    partial: Audio | None = None
+    """The user has spoken a while since the last partial: the question so far, to show."""
     interrupt: bool = False
     """That speech has lasted long enough to be an interruption: stop the answer."""
     go_on: bool = False
@@ -92,14 +94,19 @@ class Listener:
         self._asked = self._drafted = False
         """The end-of-turn model was asked (a draft taken) during this pause already."""
         self._draft_s = conversation.draft_pause_ms / 1000
+        self._partial_every_s = conversation.partial_every_ms / 1000
+        self._partial_at = 0.0
+        """Voiced length of the utterance when its last partial or draft was taken."""
 
-    def hear(self, samples: np.ndarray, answering: bool) -> Listened:
-        """One frame of 16 kHz audio; ``answering``: the assistant's answer is under way."""
+    def hear(self, samples: np.ndarray, answering: bool, partial_wanted: bool = False) -> Listened:
+        """One frame of 16 kHz audio; ``answering``: the assistant's answer is under way;
+        ``partial_wanted``: a partial may be taken now (none is being recognised)."""
         segmenter, heard = self.segmenter, Listened()
         chunks = segmenter.feed(samples)
         if segmenter.in_speech and not self._speaking:
             heard.speech_started = round(segmenter.position, 3)
             self._overlap = answering
+            self._partial_at = 0.0
         silence, pause_s = segmenter.silence_s, self._pause_s
         if silence == 0:
             self._asked = self._drafted = False
@@ -118,6 +125,14 @@ class Listener:
                 and not self._drafted
             ):
                 heard.draft = self._draft()
+            elif (
+                partial_wanted
+                and self._partial_every_s
+                and silence == 0
+                and segmenter.speech_s - self._partial_at >= self._partial_every_s
+            ):
+                self._partial_at = segmenter.speech_s
+                heard.partial = segmenter.pending()
             if segmenter.in_speech and silence >= pause_s and not self._asked:
                 chunks += self._ask_turn_model(heard)
         for chunk in chunks:
@@ -144,6 +159,7 @@ class Listener:
 
     def _draft(self) -> Draft | None:
         self._drafted = True
+        self._partial_at = self.segmenter.speech_s
         pending = self.segmenter.pending()
         if pending is None:
             return None

@@ -13,6 +13,7 @@ const talk = {
   playUntil: 0,
   sources: new Set(),
   answer: null, // the assistant's paragraph being written
+  heard: null, // the user's paragraph while they speak: partials, then the transcript
   turns: 0,
   // what the page received and played, in seconds of answer audio (for tests and the curious)
   stats: { received: 0, played: 0, transcripts: [] },
@@ -122,9 +123,20 @@ function receive({ data }) {
     case "speech_stopped":
       status("thinking");
       break;
+    case "partial":
+      talk.heard ??= say("user partial", "");
+      talk.heard.textContent = `${event.text} …`;
+      break;
     case "transcript":
       talk.stats.transcripts.push(event.text);
-      if (event.text.trim()) say("user", event.text);
+      if (event.text.trim()) {
+        talk.heard ??= say("user", "");
+        talk.heard.textContent = event.text;
+        talk.heard.className = "user";
+      } else {
+        talk.heard?.remove();
+      }
+      talk.heard = null;
       break;
     case "llm_delta":
       talk.answer ??= say("assistant", "");
