@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,19 @@ def test_splits_are_reproducible_and_respect_speakers(built_dataset) -> None:
     by_speaker = split(utterances, "speaker", 0.5, seed=1)
     train = {u.speaker_id for u in by_speaker["train"]}
     assert train.isdisjoint({u.speaker_id for u in by_speaker["validation"]})
+
+
+@pytest.mark.parametrize("format", ["moshi", "ljspeech", "csm"])
+def test_exported_files_follow_the_umask_while_the_store_stays_private(
+    built_dataset: DatasetStore, tmp_path: Path, format: str
+) -> None:
+    """A training job running as another user must read an export; the store stays 0600."""
+    previous = os.umask(0o022)
+    try:
+        convert(built_dataset, format, tmp_path / format, validation=0)
+    finally:
+        os.umask(previous)
+    exported = [p for p in (tmp_path / format).rglob("*") if p.is_file()]
+    assert exported and {p.stat().st_mode & 0o777 for p in exported} == {0o644}
+    stored = [p for p in (built_dataset.root / "audio").rglob("*") if p.is_file()]
+    assert stored and {p.stat().st_mode & 0o777 for p in stored} == {0o600}

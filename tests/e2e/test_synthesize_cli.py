@@ -67,3 +67,22 @@ def test_play_says_clearly_when_there_is_no_output_device(cache_dir) -> None:
     result = run(cache_dir, "synthesize", TEXT, "--play")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: cannot play:")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_written_file_has_the_permissions_the_umask_gives(cache_dir, tmp_path, umask) -> None:
+    out = tmp_path / "powitanie.wav"
+    previous = os.umask(umask)
+    try:
+        result = run(cache_dir, "synthesize", "Dzień dobry.", "-o", str(out))
+    finally:
+        os.umask(previous)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_format_that_contradicts_the_file_name_is_refused(cache_dir, tmp_path) -> None:
+    out = tmp_path / "y.mp3"
+    result = run(cache_dir, "synthesize", "Dzień dobry.", "-o", str(out), "-f", "wav")
+    assert result.returncode == 2 and "'wav' audio in a file named 'y.mp3'" in result.stderr
+    assert not out.exists()

@@ -114,10 +114,27 @@ def resample(audio: Audio, sample_rate: int) -> Audio:
     return Audio(np.ascontiguousarray(samples, dtype=np.float32), sample_rate)
 
 
+def umask_mode() -> int:
+    """The permissions a new file gets from the umask (``mkstemp`` always makes 0600, which
+    a training job running as another user cannot read). Read from /proc where it is
+    available: setting the umask to read it would race with other threads creating files."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        umask = int(next(line for line in status.splitlines() if line.startswith("Umask:"))[6:], 8)
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o077)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 def encode(
-    audio: Audio, destination: str | os.PathLike[str] | BinaryIO, format: str | None = None
+    audio: Audio,
+    destination: str | os.PathLike[str] | BinaryIO,
+    format: str | None = None,
+    mode: int | None = None,
 ) -> None:
-    """Write wav, flac, ogg, mp3 or raw 16-bit PCM (pcm); paths are written atomically."""
+    """Write wav, flac, ogg, mp3 or raw 16-bit PCM (pcm); paths are written atomically, with
+    ``mode`` or else the permissions the umask gives."""
     if format is None:
         if not isinstance(destination, str | os.PathLike):
             raise ValueError("format is required when writing to a file object")
@@ -133,6 +150,7 @@ def encode(
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
+        os.fchmod(descriptor, umask_mode() if mode is None else mode)
         with os.fdopen(descriptor, "wb") as handle:
             sf.write(handle, samples, audio.sample_rate, format=container, subtype=subtype)
             handle.flush()

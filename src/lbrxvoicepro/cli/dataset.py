@@ -12,7 +12,7 @@ import typer
 
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.dataset.crypto import cipher_for
-from lbrxvoicepro.dataset.store import DatasetStore
+from lbrxvoicepro.dataset.store import CATALOG, DatasetError, DatasetStore
 from lbrxvoicepro.errors import ConfigError
 from lbrxvoicepro.types import Speaker
 
@@ -26,16 +26,56 @@ DatasetOption = Annotated[
 SpeakerOption = Annotated[
     str, typer.Option("--speaker", "-s", help="Speaker id; created on first use.")
 ]
+SpeakerLanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        "-l",
+        help="What the speaker speaks (pl, en, de, ...), for a speaker created now; speech is "
+        "transcribed in the speaker's language. [default: asr.language, pl]",
+    ),
+]
 
 
-def open_store(settings: Settings, dataset: Path | None) -> DatasetStore:
-    return DatasetStore(dataset or settings.dataset.data_dir, cipher_for(settings.dataset))
+def open_store(settings: Settings, dataset: Path | None, create: bool = False) -> DatasetStore:
+    """The dataset at ``dataset`` (or the configured one). Only commands that record into it
+    ``create`` it: a misspelt name elsewhere is an error, not a new empty dataset."""
+    root = dataset or settings.dataset.data_dir
+    if root.exists() and not root.is_dir():
+        raise DatasetError(f"{root} is a file, not a dataset directory")
+    if not create and not (root / CATALOG).is_file():
+        raise DatasetError(
+            f"no dataset at {root}: `lbrxvoicepro ingest` or `collect` creates one "
+            "(--dataset names its folder)"
+        )
+    return DatasetStore(root, cipher_for(settings.dataset))
 
 
-def ensure_speaker(store: DatasetStore, speaker: str, settings: Settings) -> None:
-    if speaker not in {s.id for s in store.speakers()}:
-        language = settings.asr.language if settings.asr.language != "auto" else "pl"
-        store.add_speaker(Speaker(speaker, speaker, language))
+def ensure_speaker(
+    store: DatasetStore, speaker: str, settings: Settings, language: str | None = None
+) -> None:
+    """The speaker, created on first use in ``language``; an existing speaker keeps theirs,
+    and a different ``language`` for them is an error rather than a silent mislabel."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES as WHISPER_LANGUAGES
+
+    if not speaker.strip():
+        raise typer.BadParameter("give a speaker id", param_hint="--speaker")
+    if language is not None and language not in WHISPER_LANGUAGES:
+        raise typer.BadParameter(
+            f"unknown language {language!r}: an ISO 639-1 code Whisper knows (pl, en, de, ...)",
+            param_hint="--language",
+        )
+    known = {s.id: s for s in store.speakers()}
+    if speaker in known:
+        if language is not None and known[speaker].language != language:
+            raise ConfigError(
+                f"speaker {speaker!r} speaks {known[speaker].language!r}, not {language!r}: "
+                f"use another speaker id, or `lbrxvoicepro speaker {speaker} --language "
+                f"{language}` to change it"
+            )
+        return
+    default = settings.asr.language if settings.asr.language != "auto" else "pl"
+    store.add_speaker(Speaker(speaker, speaker, language or default))
 
 
 def _builder(settings: Settings, store: DatasetStore) -> DatasetBuilder:
@@ -67,7 +107,7 @@ def speaker(
     """Add or update a speaker; --consent-by records consent given now."""
     from datetime import UTC, datetime
 
-    store = open_store(ctx.obj, dataset)
+    store = open_store(ctx.obj, dataset, create=True)
     consent_at = datetime.now(UTC).isoformat(timespec="seconds") if consent_by else ""
     store.add_speaker(
         Speaker(speaker_id, name or speaker_id, language, bool(consent_by), consent_at, consent_by)
@@ -79,14 +119,15 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Audio files and folders.")],
     speaker_id: SpeakerOption,
+    language: SpeakerLanguageOption = None,
     dataset: DatasetOption = None,
 ) -> None:
     """Add recordings: cut by VAD, transcribe, judge and store; resumable, skips done files."""
     from rich.progress import Progress
 
     settings: Settings = ctx.obj
-    store = open_store(settings, dataset)
-    ensure_speaker(store, speaker_id, settings)
+    store = open_store(settings, dataset, create=True)
+    ensure_speaker(store, speaker_id, settings, language)
     builder = _builder(settings, store)
     from lbrxvoicepro.dataset.builder import expand
 
@@ -123,6 +164,7 @@ def collect(
     max_cer: Annotated[
         float, typer.Option("--max-cer", help="Prompted reading: keep takes with CER up to this.")
     ] = 0.25,
+    language: SpeakerLanguageOption = None,
     dataset: DatasetOption = None,
 ) -> None:
     """Record speech (microphone by default), cut it into utterances, transcribe and store.
@@ -135,10 +177,10 @@ def collect(
     from lbrxvoicepro.dataset.collect import collect as run
 
     settings: Settings = ctx.obj
-    store = open_store(settings, dataset)
-    ensure_speaker(store, speaker_id, settings)
     if from_file and from_stdin:
         raise ConfigError("choose one source: --from-file or --from-stdin")
+    store = open_store(settings, dataset, create=True)
+    ensure_speaker(store, speaker_id, settings, language)
     source = (
         file_source(from_file)
         if from_file
@@ -247,12 +289,25 @@ def convert(
     if text not in ("spoken", "written"):
         raise typer.BadParameter("use 'spoken' or 'written'", param_hint="--text")
     form = cast(Literal["spoken", "written"], text)
+    if not 0 <= validation < 1:
+        raise typer.BadParameter(
+            f"a share from 0 up to (not including) 1; got {validation}", param_hint="--validation"
+        )
+    if output.exists() and not output.is_dir():
+        raise typer.BadParameter(f"{output} is a file; give a directory", param_hint="--output")
     store = open_store(ctx.obj, dataset)
     report = run(store, format, output, by, validation, seed, mimi_model, codebooks, form)
     for name, count in report.files.items():
         typer.echo(
             f"{name}: {count} utterances, {report.seconds[name] / 60:.1f} min -> {output / name}"
         )
+    if validation > 0 and "validation" not in report.files:
+        why = (
+            "--split-by speaker needs at least two speakers"
+            if by == "speaker"
+            else f"{validation:.0%} of {report.files.get('train', 0)} utterances rounds to none"
+        )
+        typer.echo(f"warning: no validation split: {why}", err=True)
 
 
 def stats(ctx: typer.Context, dataset: DatasetOption = None) -> None:

@@ -55,7 +55,14 @@ def synthesize(
         text = sys.stdin.read()
     if output is None and not play:
         raise typer.BadParameter("give --output FILE (or '-') or --play", param_hint="--output")
-    format = format or (output.suffix.lstrip(".").lower() if output and output.suffix else "wav")
+    suffix = output.suffix.lstrip(".").lower() if output and str(output) != "-" else ""
+    if format and output and suffix in ENCODE_FORMATS and suffix != format:
+        raise typer.BadParameter(
+            f"{format!r} audio in a file named {output.name!r}: players would take it for "
+            f"{suffix}; use -o with a .{format} name or drop --format",
+            param_hint="--format",
+        )
+    format = format or suffix or "wav"
     if format not in ENCODE_FORMATS:
         raise typer.BadParameter(
             f"{format!r}; choose one of {', '.join(ENCODE_FORMATS)}", param_hint="--format"

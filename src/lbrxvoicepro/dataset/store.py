@@ -227,7 +227,7 @@ class DatasetStore:
         identifier = uuid.uuid4().hex[:16]
         relative = f"{AUDIO_DIR}/{draft.speaker_id}/{identifier}.flac"
         if self.cipher is None:
-            encode(audio, self.root / relative)
+            encode(audio, self.root / relative, mode=0o600)
         else:
             relative += ".enc"
             buffer = io.BytesIO()

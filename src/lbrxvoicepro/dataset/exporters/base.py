@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from lbrxvoicepro.audio import encode, resample
+from lbrxvoicepro.audio.io import umask_mode
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.types import Audio, Utterance, Word
 
@@ -93,6 +94,7 @@ def write_wav(audio: Audio | np.ndarray, path: Path, sample_rate: int | None = N
 
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.fchmod(descriptor, umask_mode())
     with os.fdopen(descriptor, "wb") as handle:
         sf.write(handle, np.clip(audio, -1, 1), sample_rate, format="WAV", subtype="PCM_16")
         handle.flush()
