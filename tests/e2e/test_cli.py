@@ -106,3 +106,25 @@ def test_models_list_shows_names_and_locations(cache_dir):
     for name in ("whisper-base", "whisper-tiny.en", "silero-vad"):
         assert name in result.stdout
     assert "silero_vad_16k_sequence.onnx" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        ("serve", "Bind address [default: server.host]."),
+        ("transcribe", "[default: pl]"),
+        ("stats", "[default: the configured data dir]"),
+    ],
+)
+def test_help_shows_each_default_as_written(cache_dir, command, shown) -> None:
+    result = run(cache_dir, command, "--help")
+    assert result.returncode == 0
+    assert shown in " ".join(result.stdout.split()), result.stdout
+    assert "<bool>" not in result.stdout
+
+
+def test_an_english_only_model_refuses_another_language(cache_dir) -> None:
+    result = run(cache_dir, "transcribe", str(beckett_path()), "-m", "whisper-tiny.en", "-l", "pl")
+    assert result.returncode == 1
+    assert "English-only and cannot transcribe 'pl'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -62,6 +62,16 @@ def test_synthesizes_speech_that_transcribes_back(
     assert cer("Dzień dobry! Spotkanie zaczyna się jutro rano.", heard) < 0.5, heard
 
 
+def test_a_voice_not_offered_is_refused_naming_each_offered_voice_once(
+    sdk: openai.OpenAI,
+) -> None:
+    with pytest.raises(openai.UnprocessableEntityError) as refused:
+        sdk.audio.speech.create(model="tts-1", voice="piper:/etc/passwd", input="Tak.")
+    message = refused.value.body["message"]  # type: ignore[index]
+    offered = message.split("choose one of ")[1].split(", ")
+    assert "espeak:pl" in offered and len(offered) == len(set(offered)), message
+
+
 def test_streams_a_chat_completion(sdk: openai.OpenAI) -> None:
     stream = sdk.chat.completions.create(
         model="local", messages=[{"role": "user", "content": "Wymień trzy kolory."}], stream=True

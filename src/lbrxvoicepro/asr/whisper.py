@@ -182,6 +182,11 @@ class FasterWhisperTranscriber:
     def _language(self, language: str | None) -> str | None:
         chosen = language or self.settings.language
         if not self.model.model.is_multilingual:
+            if chosen not in ("en", "auto"):
+                raise UnknownLanguage(
+                    f"this Whisper model is English-only and cannot transcribe {chosen!r}: use "
+                    "a multilingual one (whisper-base), or --language en"
+                )
             return "en"
         if chosen != "auto" and chosen not in self.model.supported_languages:
             raise UnknownLanguage(

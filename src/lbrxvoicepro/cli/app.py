@@ -26,6 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # plain help: Rich markup would swallow the "[default: ...]" of every option's help
+    rich_markup_mode=None,
 )
 app.command("transcribe")(transcribe_cli.transcribe)
 app.command("synthesize")(synthesize_cli.synthesize)

@@ -189,18 +189,27 @@ def collect(
         else microphone_source(device)
     )
 
+    live, counted = sys.stderr.isatty(), [(-1, -1)]
+
     def show(status: CollectStatus) -> None:
-        sys.stderr.write(
-            f"\rspeech {status.speech_seconds / 60:6.1f} min | accepted {status.accepted:5d} | "
-            f"rejected {status.rejected:4d} | level {status.level_dbfs:6.1f} dBFS"
+        """On a terminal one line, redrawn; in a pipe or log, a line per stored utterance."""
+        line = (
+            f"speech {status.speech_seconds / 60:6.1f} min | accepted {status.accepted:5d} | "
+            f"rejected {status.rejected:4d}"
         )
+        if live:
+            sys.stderr.write(f"\r{line} | level {status.level_dbfs:6.1f} dBFS")
+        elif counted[0] != (status.accepted, status.rejected):
+            counted[0] = (status.accepted, status.rejected)
+            sys.stderr.write(f"{line}\n")
         sys.stderr.flush()
 
     if prompts is not None:
         _prompted(_builder(settings, store), source, speaker_id, prompts, max_cer)
         return
     status = run(_builder(settings, store), source, speaker_id, hours * 3600, show)
-    sys.stderr.write("\n")
+    if live:
+        sys.stderr.write("\n")
     if status.interrupted:
         typer.echo("stopped; the utterance in progress was kept", err=True)
 
@@ -311,15 +320,16 @@ def convert(
 
 
 def stats(ctx: typer.Context, dataset: DatasetOption = None) -> None:
-    """Counts, hours per speaker and acceptance rates."""
+    """Counts, accepted speech (h:mm:ss) per speaker and acceptance rates."""
     store = open_store(ctx.obj, dataset)
-    typer.echo(f"{'speaker':<20} {'accepted':>9} {'rejected':>9} {'hours':>7} {'accept %':>9}")
+    typer.echo(f"{'speaker':<20} {'accepted':>9} {'rejected':>9} {'speech':>9} {'accept %':>9}")
     for row in store.stats():
         total = row.accepted + row.rejected
         rate = 100 * row.accepted / total if total else 0.0
+        seconds = round(row.accepted_seconds)
+        speech = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
         typer.echo(
-            f"{row.speaker_id:<20} {row.accepted:>9} {row.rejected:>9} "
-            f"{row.accepted_seconds / 3600:>7.2f} {rate:>8.1f}%"
+            f"{row.speaker_id:<20} {row.accepted:>9} {row.rejected:>9} {speech:>9} {rate:>8.1f}%"
         )
     failed = store.failed_sources()
     if failed:

@@ -159,7 +159,7 @@ def allowed_voice(settings: Settings, requested: str) -> str | None:
     if not requested or requested in OPENAI_VOICES or requested == settings.tts.voice:
         return None
     if requested not in settings.server.voices:
-        allowed = ", ".join([settings.tts.voice, *settings.server.voices])
+        allowed = ", ".join(dict.fromkeys([settings.tts.voice, *settings.server.voices]))
         raise VoiceNotOffered(f"voice {requested!r} is not offered here; choose one of {allowed}")
     return requested
 
