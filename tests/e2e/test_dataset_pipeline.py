@@ -104,14 +104,21 @@ def test_collect_prompted_ingest_validate_and_convert_to_every_format(cache_dir,
     assert len(read_nemo(out / "nemo" / "train")) == len(accepted)
 
 
-def _ingest_process(cache_dir: Path, recordings: Path, data: Path) -> subprocess.Popen[bytes]:
-    # One file per batch, so that files are committed one by one while the job runs.
-    env = {**os.environ, "LBRX_CACHE_DIR": str(cache_dir), "LBRX_DATASET__FILES_PER_BATCH": "1"}
+def _ingest_process(
+    cache_dir: Path, recordings: Path, data: Path, **settings: str
+) -> subprocess.Popen[bytes]:
+    # One file per batch unless told otherwise, so that files are committed one by one.
+    env = {
+        **os.environ,
+        "LBRX_CACHE_DIR": str(cache_dir),
+        "LBRX_DATASET__FILES_PER_BATCH": "1",
+        **settings,
+    }
     return subprocess.Popen(
         [*CLI, "ingest", str(recordings), "--speaker", "anna", "--dataset", str(data)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -168,3 +175,36 @@ def test_sigkill_during_ingest_then_rerun_keeps_every_utterance_exactly_once(
     assert _ingest_process(cache_dir, recordings, data).wait(timeout=600) == 0
     assert _consistent(data) == expected
     assert all(n == 1 for n in expected.values())
+
+
+def test_ctrl_c_during_a_batch_keeps_the_files_done_says_so_and_a_rerun_goes_on(
+    cache_dir, tmp_path
+) -> None:
+    """All three files share one Whisper batch group, decoded one clip at a time: each file is
+    committed once its clips are decoded, not when the whole group is, and Ctrl-C (SIGINT)
+    ends the job at once, keeping them."""
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    for clip in POLISH_CLIPS[:3]:
+        shutil.copy(clip, recordings / clip.name)
+    grouped = {"LBRX_DATASET__FILES_PER_BATCH": "8", "LBRX_ASR__BATCH_SIZE": "1"}
+    reference = _ingest_process(cache_dir, recordings, tmp_path / "reference", **grouped)
+    assert reference.wait(timeout=600) == 0
+    expected = _consistent(tmp_path / "reference")
+
+    data = tmp_path / "data"
+    process = _ingest_process(cache_dir, recordings, data, **grouped)
+    while _progress(data)[1] == 0:
+        assert process.poll() is None, "the job ended before a file was done"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    said = process.stderr.read().decode() if process.stderr else ""
+    done = _progress(data)[1]
+    assert 1 <= done < 3, done
+    assert f"interrupted: {done} file(s) ingested and kept" in said, said
+    assert "Traceback" not in said
+    counts = _consistent(data)
+    assert all(n == 1 for n in counts.values()) and sum(counts.values()) > 0
+    assert _ingest_process(cache_dir, recordings, data, **grouped).wait(timeout=600) == 0
+    assert _consistent(data) == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -110,24 +110,32 @@ class FasterWhisperTranscriber:
         All clips of all inputs go through one ``BatchedInferencePipeline`` call per language,
         so the encoder and decoder see full batches even when each input is short.
         """
+        done = dict(self.transcribe_each(audios, language))
+        return [done[index] for index in range(len(audios))]
+
+    def transcribe_each(
+        self, audios: Sequence[Audio], language: str | None = None
+    ) -> Iterator[tuple[int, Transcript]]:
+        """``transcribe_batch``'s decoding, each input yielded once its last clip is decoded."""
         prepared = [self._prepare(audio) for audio in audios]
         forced = self._language(language)
         languages = [forced or (self._detect(p)[0] if p.timeline else "") for p in prepared]
-        results: list[Transcript | None] = [None] * len(audios)
-        for index, item in enumerate(prepared):
-            if item.timeline is None:
-                results[index] = _empty(item.audio, languages[index])
         groups: dict[str, list[int]] = {}
         for index, item in enumerate(prepared):
-            if item.timeline is not None:
+            if item.timeline is None:
+                yield index, _empty(item.audio, languages[index])
+            else:
                 groups.setdefault(languages[index], []).append(index)
         for group_language, members in groups.items():
             decoded = self._decode_group([prepared[i] for i in members], group_language)
-            for index, segments in zip(members, decoded, strict=True):
-                results[index] = self._finish(prepared[index].audio, segments, group_language, 1.0)
-        return [r for r in results if r is not None]
+            for position, segments in decoded:
+                index = members[position]
+                yield index, self._finish(prepared[index].audio, segments, group_language, 1.0)
 
-    def _decode_group(self, items: list[_Prepared], language: str) -> list[list[Segment]]:
+    def _decode_group(
+        self, items: list[_Prepared], language: str
+    ) -> Iterator[tuple[int, list[Segment]]]:
+        """Each item's segments, in order, as soon as the decoder has moved past it."""
         from faster_whisper import BatchedInferencePipeline
 
         joined, clips, owners = [], [], []
@@ -155,15 +163,21 @@ class FasterWhisperTranscriber:
                 MAX_UNPROMPTED_TOKENS,
             ),
         )
-        per_item: list[list[Segment]] = [[] for _ in items]
+        current: list[Segment] = []
+        finished = 0  # items before this one are complete
         starts = [clip["start"] for clip in clips]
         for segment in _convert(segments):
             clip = max(0, bisect.bisect_right(starts, (segment.start + segment.end) / 2) - 1)
             owner, shift = owners[clip]
+            while finished < owner:
+                yield finished, current
+                current, finished = [], finished + 1
             timeline = items[owner].timeline
             assert timeline is not None
-            per_item[owner].append(timeline.restore(_shift(segment, -shift)))
-        return per_item
+            current.append(timeline.restore(_shift(segment, -shift)))
+        while finished < len(items):
+            yield finished, current
+            current, finished = [], finished + 1
 
     def _prepare(self, audio: Audio) -> _Prepared:
         if audio.sample_rate != SAMPLE_RATE:
@@ -182,7 +196,7 @@ class FasterWhisperTranscriber:
     def _language(self, language: str | None) -> str | None:
         chosen = language or self.settings.language
         if not self.model.model.is_multilingual:
-            if chosen not in ("en", "auto"):
+            if language not in (None, "en", "auto"):  # asked for, not just the configured one
                 raise UnknownLanguage(
                     f"this Whisper model is English-only and cannot transcribe {chosen!r}: use "
                     "a multilingual one (whisper-base), or --language en"

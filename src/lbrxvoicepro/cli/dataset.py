@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
@@ -17,7 +19,7 @@ from lbrxvoicepro.errors import ConfigError
 from lbrxvoicepro.types import Speaker
 
 if TYPE_CHECKING:
-    from lbrxvoicepro.dataset.builder import DatasetBuilder
+    from lbrxvoicepro.dataset.builder import DatasetBuilder, IngestReport
 
 DatasetOption = Annotated[
     Path | None,
@@ -125,15 +127,26 @@ def ingest(
     """Add recordings: cut by VAD, transcribe, judge and store; resumable, skips done files."""
     from rich.progress import Progress
 
+    from lbrxvoicepro.dataset.builder import IngestReport, expand
+
     settings: Settings = ctx.obj
     store = open_store(settings, dataset, create=True)
     ensure_speaker(store, speaker_id, settings, language)
     builder = _builder(settings, store)
-    from lbrxvoicepro.dataset.builder import expand
-
+    report = IngestReport()
     with Progress(transient=True) as progress:
         task = progress.add_task("ingesting", total=len(expand(paths)))
-        report = builder.ingest(paths, speaker_id, lambda _: progress.advance(task))
+
+        def interrupted() -> None:
+            progress.stop()
+            _interrupted(report)
+
+        _until_done_or_interrupted(
+            lambda: builder.ingest(
+                paths, speaker_id, lambda _: progress.advance(task), report=report
+            ),
+            interrupted,
+        )
     typer.echo(
         f"{report.files_done} file(s) ingested, {report.files_skipped} already done: "
         f"{report.accepted} utterances accepted, {report.rejected} rejected, "
@@ -144,6 +157,40 @@ def ingest(
         typer.echo(f"error: {path}: {reason}", err=True)
     if report.failures:
         raise typer.Exit(1)
+
+
+def _until_done_or_interrupted(work: Callable[[], object], interrupted: Callable[[], None]) -> None:
+    """Run ``work`` in a thread the main thread waits on, so that Ctrl-C is heard at once
+    (not when Whisper's current batch returns). Every finished file is already committed and
+    the file in progress is redone by the next run, so on Ctrl-C the process may end now."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # re-raised on the main thread
+            failure.append(error)
+
+    worker = threading.Thread(target=run, name="ingest", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        interrupted()
+        sys.stderr.flush()
+        os._exit(130)  # the worker is inside Whisper; nothing uncommitted is worth waiting for
+    if failure:
+        raise failure[0]
+
+
+def _interrupted(report: IngestReport) -> None:
+    typer.echo(
+        f"\ninterrupted: {report.files_done} file(s) ingested and kept ({report.accepted} "
+        f"utterances accepted, {report.rejected} rejected); run the same command again to "
+        "go on: done files are skipped, the one in progress is redone",
+        err=True,
+    )
 
 
 def collect(

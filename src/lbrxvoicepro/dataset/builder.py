@@ -61,29 +61,27 @@ class DatasetBuilder:
 
     def add_recordings(
         self, recordings: list[tuple[Audio, str]], speaker_id: str
-    ) -> list[list[Utterance]]:
-        """Transcribe whole recordings in shared batches, then cut each into utterances.
+    ) -> Iterator[tuple[int, list[Utterance]]]:
+        """Transcribe whole recordings in shared batches, then cut each into utterances,
+        stored as soon as its recording is transcribed; yields (index, its utterances).
 
         Whisper sees each recording whole (full context, one 30 s window per 30 s of speech);
         the dataset segmenter's spans then take the words whose middle falls inside them.
         """
         language = self.store.speaker(speaker_id).language
         speech = [resample(audio, 16000) for audio, _ in recordings]
-        transcripts = self.transcriber.transcribe_batch(speech, language)
-        stored = []
-        for (audio, source), sixteen_k, transcript in zip(
-            recordings, speech, transcripts, strict=True
-        ):
-            spans = speech_spans(sixteen_k, self.vad, self.settings.dataset.segmenter)
-            stored.append(
+        for index, transcript in self.transcriber.transcribe_each(speech, language):
+            audio, source = recordings[index]
+            spans = speech_spans(speech[index], self.vad, self.settings.dataset.segmenter)
+            yield (
+                index,
                 [
                     self._store(
                         audio.slice(s.start, s.end), _cut(transcript, s, speaker_id, source)
                     )
                     for s in spans
-                ]
+                ],
             )
-        return stored
 
     def add_utterances(
         self,
@@ -130,14 +128,16 @@ class DatasetBuilder:
         advance: Callable[[str], None] | None = None,
         sources: Mapping[Path, str] | None = None,
         limits: DecodeLimits | None = None,
+        report: IngestReport | None = None,
     ) -> IngestReport:
         """Add files and folders: decoding runs ahead in a worker; Whisper decodes the files of
-        each group together; every file is committed (and marked done) on its own.
+        each group together; every file is committed (and marked done) on its own as soon as
+        it is transcribed, and counted in ``report`` then (pass one to watch it grow).
 
         A file's source name (what resuming and duplicates go by) is its absolute path, or
         what ``sources`` gives for it (uploads: their content hash and name).
         """
-        report = IngestReport()
+        report = IngestReport() if report is None else report
         files = expand(paths)
 
         def source(path: Path) -> str:
@@ -163,9 +163,8 @@ class DatasetBuilder:
                             advance(str(path))
                     else:
                         ready.append((audio, key))
-                for (_, key), added in zip(
-                    ready, self.add_recordings(ready, speaker_id), strict=True
-                ):
+                for index, added in self.add_recordings(ready, speaker_id):
+                    key = ready[index][1]
                     self.store.mark_source(key, speaker_id, "done", utterances=len(added))
                     report.files_done += 1
                     report.accepted += sum(u.status == "accepted" for u in added)
