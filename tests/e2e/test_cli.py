@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
+from lbrxvoicepro.audio import load
 from lbrxvoicepro.text import wer
 from tests.conftest import BECKETT_TEXT, POLISH_CLIPS, beckett_path, reference
 
@@ -128,3 +131,28 @@ def test_an_english_only_model_refuses_another_language(cache_dir) -> None:
     assert result.returncode == 1
     assert "English-only and cannot transcribe 'pl'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("format", ["txt", "srt"])
+def test_segments_are_written_as_they_are_decoded(cache_dir, tmp_path, format) -> None:
+    """Two recordings back to back: Whisper decodes them as two clips, and the first clip's
+    text is in the pipe while the second is still being decoded."""
+    long = tmp_path / "long.wav"
+    first, second = (load(clip).samples for clip in (POLISH_CLIPS[0], POLISH_CLIPS[2]))
+    sf.write(long, np.concatenate([first, np.zeros(16000, np.float32), second]), 16000)
+    env = {**os.environ, "LBRX_CACHE_DIR": str(cache_dir)}
+    process = subprocess.Popen(
+        [*CLI, "transcribe", str(long), "-f", format],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert process.stdout is not None
+    early = os.read(process.stdout.fileno(), 65536)
+    assert early.strip() and process.poll() is None, "nothing was written before the end"
+    rest = process.stdout.read()
+    assert process.wait(timeout=300) == 0
+    assert rest.strip(), "the whole transcript came at once, at the end"
+    whole = run(cache_dir, "transcribe", str(long), "-f", format, "-o", str(tmp_path / "out"))
+    assert whole.returncode == 0
+    assert (early + rest).decode() == (tmp_path / "out").read_text()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
-from lbrxvoicepro.types import Audio, Transcript
+from lbrxvoicepro.types import Audio, Segment, Transcript
 
 
 class Transcriber(Protocol):
-    def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
-        """Timed text of 16 kHz mono audio; ``language`` overrides the configured one."""
+    def transcribe(
+        self,
+        audio: Audio,
+        language: str | None = None,
+        on_segment: Callable[[Segment], None] | None = None,
+    ) -> Transcript:
+        """Timed text of 16 kHz mono audio; ``language`` overrides the configured one;
+        ``on_segment`` hears each segment as soon as it is decoded (live output)."""
         ...
 
     def transcribe_batch(

@@ -5,19 +5,54 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from lbrxvoicepro.types import Transcript
+from lbrxvoicepro.types import Segment, Transcript
 
 FORMATS = ("txt", "json", "srt", "vtt")
 
 
 def render(transcript: Transcript, format: str, word_timestamps: bool = False) -> str:
-    if format == "txt":
-        return transcript.text + "\n"
     if format == "json":
         return to_json(transcript, word_timestamps)
-    if format in ("srt", "vtt"):
-        return _subtitles(transcript, format, word_timestamps)
-    raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    live = LiveRender(format, word_timestamps)
+    return live.start() + "".join(live.segment(s) for s in transcript.segments) + live.end()
+
+
+class LiveRender:
+    """Plain text, SubRip or WebVTT written segment by segment as Whisper decodes them; the
+    pieces joined are exactly ``render`` of the finished transcript."""
+
+    def __init__(self, format: str, word_timestamps: bool = False) -> None:
+        if format not in ("txt", "srt", "vtt"):
+            raise ValueError(f"{format!r} cannot be written as it is decoded")
+        self.format = format
+        self.word_timestamps = word_timestamps
+        self.pieces = 0
+
+    def start(self) -> str:
+        return "WEBVTT\n\n" if self.format == "vtt" else ""
+
+    def segment(self, segment: Segment) -> str:
+        if self.format == "txt":
+            self.pieces += 1
+            return (" " if self.pieces > 1 else "") + segment.text.strip()
+        cues = (
+            [(w.start, w.end, w.text.strip()) for w in segment.words]
+            if self.word_timestamps
+            else [(segment.start, segment.end, segment.text.strip())]
+        )
+        separator = "," if self.format == "srt" else "."
+        text = ""
+        for start, end, words in cues:
+            self.pieces += 1
+            number = f"{self.pieces}\n" if self.format == "srt" else ""
+            text += "\n" if self.pieces > 1 else ""
+            text += f"{number}{_clock(start, separator)} --> {_clock(end, separator)}\n{words}\n"
+        return text
+
+    def end(self) -> str:
+        return "\n" if self.format == "txt" else ""
 
 
 def to_json(transcript: Transcript, word_timestamps: bool = True) -> str:
@@ -26,23 +61,6 @@ def to_json(transcript: Transcript, word_timestamps: bool = True) -> str:
         for segment in data["segments"]:
             segment.pop("words")
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
-def _subtitles(transcript: Transcript, format: str, word_timestamps: bool) -> str:
-    cues = (
-        [(w.start, w.end, w.text.strip()) for w in transcript.words]
-        if word_timestamps
-        else [(s.start, s.end, s.text.strip()) for s in transcript.segments]
-    )
-    separator = "," if format == "srt" else "."
-    blocks = [
-        f"{index}\n{_clock(start, separator)} --> {_clock(end, separator)}\n{text}\n"
-        if format == "srt"
-        else f"{_clock(start, separator)} --> {_clock(end, separator)}\n{text}\n"
-        for index, (start, end, text) in enumerate(cues, 1)
-    ]
-    header = "WEBVTT\n\n" if format == "vtt" else ""
-    return header + "\n".join(blocks)
 
 
 def _clock(seconds: float, separator: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -57,9 +57,15 @@ class FasterWhisperTranscriber:
         self.settings = settings
         self.vad_settings = vad_settings
 
-    def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
+    def transcribe(
+        self,
+        audio: Audio,
+        language: str | None = None,
+        on_segment: Callable[[Segment], None] | None = None,
+    ) -> Transcript:
         """Decode the speech clip by clip (at most 30 s each, cut at pauses), each with a token
-        budget for its length, so no input costs much more than its duration."""
+        budget for its length, so no input costs much more than its duration. ``on_segment``
+        hears each kept segment as soon as its clip is decoded."""
         language = self._language(language)
         prepared = self._prepare(audio)
         if prepared.timeline is None:
@@ -73,7 +79,11 @@ class FasterWhisperTranscriber:
         for start, end in _clip_bounds(prepared.timeline, prepared.speech):
             clip = speech[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
             segments = self._decode_clip(clip, language, previous)
-            decoded += [prepared.timeline.restore(_shift(s, start)) for s in segments]
+            restored = [prepared.timeline.restore(_shift(s, start)) for s in segments]
+            decoded += restored
+            if on_segment is not None:
+                for segment in guard_segments(restored, language, self.settings)[0]:
+                    on_segment(segment)
             if self.settings.condition_on_previous_text:
                 previous = " ".join(s.text.strip() for s in segments)
         return self._finish(audio, decoded, language, probability)

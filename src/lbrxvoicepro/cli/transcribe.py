@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from lbrxvoicepro.asr import FORMATS, render
+from lbrxvoicepro.asr import FORMATS, Transcriber, render
+from lbrxvoicepro.asr.formats import LiveRender
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.errors import AudioDecodeError
@@ -101,7 +102,14 @@ def transcribe(
             if batch:
                 loaded.append((path, audio))
                 continue
-            emit(path, loading.result().transcribe(audio, language))
+            if output is None and format != "json":  # to stdout, as it is decoded
+                transcript = _transcribe_live(
+                    loading.result(), audio, language, format, word_timestamps, path, len(files)
+                )
+                outcome.audio_seconds += transcript.duration
+                outcome.done += 1
+            else:
+                emit(path, loading.result().transcribe(audio, language))
             progress.advance(task)
         if loaded:
             results = loading.result().transcribe_batch([a for _, a in loaded], language)
@@ -109,6 +117,27 @@ def transcribe(
                 emit(path, transcript)
                 progress.advance(task)
     _summary(outcome, time.perf_counter() - started)
+
+
+def _transcribe_live(
+    transcriber: Transcriber,
+    audio: Audio,
+    language: str | None,
+    format: str,
+    word_timestamps: bool,
+    source: Path,
+    count: int,
+) -> Transcript:
+    """Each segment written to stdout as soon as Whisper has decoded it (a terminal or a pipe
+    sees the transcript grow); the output equals what the finished transcript renders to."""
+    live = LiveRender(format, word_timestamps)
+    prefix = f"{source}: " if count > 1 and format == "txt" else ""
+    typer.echo(prefix + live.start(), nl=False)
+    transcript = transcriber.transcribe(
+        audio, language, on_segment=lambda segment: typer.echo(live.segment(segment), nl=False)
+    )
+    typer.echo(live.end(), nl=False)
+    return transcript
 
 
 def _progress(enabled: bool) -> Any:
