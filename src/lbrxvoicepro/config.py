@@ -7,6 +7,7 @@ then the defaults below.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -359,13 +360,20 @@ class Settings(BaseSettings):
 
 
 def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
-    """Build the settings from overrides, environment and an optional TOML file."""
+    """Build the settings from overrides, environment and an optional TOML file; a setting
+    name that does not exist (a typo) in either is an error, not silently ignored."""
     path = config_file or os.environ.get("LBRX_CONFIG_FILE")
+    unknown = _unknown_settings(_environment_settings(), Settings, "LBRX_", "__")
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in the environment: {'; '.join(unknown)}")
     try:
         if not path:
             return Settings(**overrides)  # type: ignore[arg-type]
         if not Path(path).is_file():
             raise ConfigError(f"{path}: config file not found")
+        unknown = _unknown_settings(tomllib.loads(Path(path).read_text(encoding="utf-8")), Settings)
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s): {'; '.join(unknown)}")
 
         class FileSettings(Settings):
             model_config = SettingsConfigDict(toml_file=path)
@@ -375,3 +383,40 @@ def load_settings(config_file: Path | None = None, **overrides: object) -> Setti
         raise ConfigError(f"invalid settings: {error}") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from error
+
+
+def _environment_settings() -> dict[str, object]:
+    """``LBRX_A__B=value`` variables as nested ``{"a": {"b": value}}``."""
+    nested: dict[str, object] = {}
+    for name, value in os.environ.items():
+        if not name.startswith("LBRX_") or name == "LBRX_CONFIG_FILE":
+            continue
+        *sections, key = name[len("LBRX_") :].lower().split("__")
+        level = nested
+        for section in sections:
+            inner = level.setdefault(section, {})
+            if not isinstance(inner, dict):
+                break
+            level = inner
+        else:
+            level[key] = value
+    return nested
+
+
+def _unknown_settings(
+    values: dict[str, object], model: type[BaseModel], prefix: str = "", separator: str = "."
+) -> list[str]:
+    """Names in ``values`` that no setting of ``model`` has, each with the nearest real one."""
+    unknown = []
+    for key, value in values.items():
+        field = model.model_fields.get(key)
+        shown = prefix + (key.upper() if separator == "__" else key)
+        if field is None:
+            near = difflib.get_close_matches(key, list(model.model_fields), n=1)
+            hint = prefix + (near[0].upper() if separator == "__" else near[0]) if near else ""
+            unknown.append(f"{shown!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+            continue
+        section = field.annotation
+        if isinstance(value, dict) and isinstance(section, type) and issubclass(section, BaseModel):
+            unknown += _unknown_settings(value, section, shown + separator, separator)
+    return unknown

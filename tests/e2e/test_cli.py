@@ -156,3 +156,17 @@ def test_segments_are_written_as_they_are_decoded(cache_dir, tmp_path, format) -
     whole = run(cache_dir, "transcribe", str(long), "-f", format, "-o", str(tmp_path / "out"))
     assert whole.returncode == 0
     assert (early + rest).decode() == (tmp_path / "out").read_text()
+
+
+def test_misleading_inputs_get_errors_that_say_what_is_wrong(cache_dir, tmp_path) -> None:
+    llm = run(cache_dir, "ask", "Cześć?", "--no-kb", "--llm", "ollama")
+    assert llm.returncode == 2 and "neither 'llama-cpp' nor a server's base URL" in llm.stderr
+    dataset = tmp_path / "data"
+    assert run(cache_dir, "speaker", "anna", "--dataset", str(dataset)).returncode == 0
+    mimi = run(
+        cache_dir, "convert", "-f", "mimi", "-o", str(tmp_path / "out"), "--mimi-model",
+        "/nope", "--dataset", str(dataset),
+    )  # fmt: skip
+    assert mimi.returncode == 2
+    assert "/nope: no such directory" in mimi.stderr
+    assert "Repo id" not in mimi.stderr

@@ -157,6 +157,20 @@ def test_remove_by_listed_source_or_by_path(kb: KnowledgeBase, tmp_path: Path) -
     assert kb.documents() == [] and kb.search("jeziora") == []
 
 
+def test_remove_by_the_file_name_answers_cite_when_it_is_unique(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    unique = write(tmp_path / "kontakt.html", "<p>Biuro jest czynne do 16:00.</p>")
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+    first = write(tmp_path / "one" / "cennik.txt", "Bilet kosztuje 12 zł.")
+    second = write(tmp_path / "two" / "cennik.txt", "Karnet kosztuje 90 zł.")
+    kb.add([unique, first, second])
+    assert kb.remove(["kontakt.html"]) == [str(unique.resolve())]
+    assert kb.remove(["cennik.txt"]) == []  # two documents have that name: neither is guessed
+    assert len(kb.documents()) == 2
+
+
 def test_another_embedding_model_is_refused(kb: KnowledgeBase, kb_settings: KbSettings) -> None:
     class Other:
         name, dimensions = "other-model", 8

@@ -120,3 +120,21 @@ def test_a_server_model_manager_freezes_what_each_load_leaves_alive(settings) ->
         assert gc.get_freeze_count() > 1000
     finally:
         gc.unfreeze()
+
+
+def test_a_misspelt_setting_in_the_file_or_the_environment_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "lbrx.toml"
+    config.write_text('modle = "x"\n[asr]\nbeam_size = 2\nlangauge = "en"\n')
+    with pytest.raises(ConfigError) as typo:
+        load_settings(config)
+    assert "unknown setting(s): 'modle'; 'asr.langauge' (did you mean 'asr.language'?)" in str(
+        typo.value
+    )
+    config.write_text("[asr]\nbeam_size = 2\n")
+    monkeypatch.setenv("LBRX_DATASET__VALIDATION__MIN_SNR", "12")
+    with pytest.raises(ConfigError, match="'LBRX_DATASET__VALIDATION__MIN_SNR' \\(did you mean"):
+        load_settings(config)
+    monkeypatch.delenv("LBRX_DATASET__VALIDATION__MIN_SNR")
+    assert load_settings(config).asr.beam_size == 2

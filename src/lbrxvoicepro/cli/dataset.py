@@ -349,6 +349,12 @@ def convert(
         raise typer.BadParameter(
             f"a share from 0 up to (not including) 1; got {validation}", param_hint="--validation"
         )
+    if mimi_model is not None and not mimi_model.is_dir():
+        raise typer.BadParameter(
+            f"{mimi_model}: no such directory (a local Mimi model: config.json and "
+            "model.safetensors)",
+            param_hint="--mimi-model",
+        )
     if output.exists() and not output.is_dir():
         raise typer.BadParameter(f"{output} is a file; give a directory", param_hint="--output")
     store = open_store(ctx.obj, dataset)

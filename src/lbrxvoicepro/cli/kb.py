@@ -36,6 +36,12 @@ def with_llm(settings: Settings, llm: str | None, model: str | None) -> Settings
     """The settings with the language model that ``--llm`` and ``--model`` name."""
     chosen = settings.llm.model_copy()
     if llm is not None and llm != "llama-cpp":
+        if not llm.startswith(("http://", "https://")):
+            raise typer.BadParameter(
+                f"{llm!r} is neither 'llama-cpp' nor a server's base URL such as "
+                "http://127.0.0.1:11434/v1 (Ollama)",
+                param_hint="--llm",
+            )
         chosen.backend, chosen.base_url = "openai", llm
     elif llm == "llama-cpp":
         chosen.backend = "llama-cpp"

@@ -118,9 +118,20 @@ class KnowledgeBase:
         report.added.append((source, len(chunks)))
 
     def remove(self, sources: Sequence[str]) -> list[str]:
-        """Remove documents by source (as listed, or a path that resolves to it)."""
+        """Remove documents by source: as listed, a path that resolves to it, or its file name
+        as answers cite it when no other document has that name."""
         known = {d.source for d in self.store.documents()}
-        resolved = [s if s in known else str(Path(s).expanduser().resolve()) for s in sources]
+        by_name: dict[str, list[str]] = {}
+        for source in known:
+            by_name.setdefault(Path(source).name, []).append(source)
+        resolved = []
+        for source in sources:
+            if source in known:
+                resolved.append(source)
+            elif len(by_name.get(source, [])) == 1:
+                resolved.append(by_name[source][0])
+            else:
+                resolved.append(str(Path(source).expanduser().resolve()))
         return self.store.remove(resolved)
 
     def documents(self) -> list[DocumentInfo]:

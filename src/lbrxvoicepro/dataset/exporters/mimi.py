@@ -40,6 +40,11 @@ class MimiExporter:
             raise ConfigError("the mimi format needs --mimi-model PATH (a local Mimi model)")
         if codebooks not in (8, 32):
             raise ConfigError(f"Mimi codes come in 8 or 32 codebooks, not {codebooks}")
+        if not Path(model_path).is_dir():  # else transformers takes it for a hub repo id
+            raise ConfigError(
+                f"--mimi-model {model_path}: no such directory (a local Mimi model: "
+                "config.json and model.safetensors)"
+            )
         try:
             import torch
             from transformers import MimiModel
