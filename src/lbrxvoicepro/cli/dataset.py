@@ -268,21 +268,45 @@ def _prompted(
     prompts: str,
     max_cer: float,
 ) -> None:
-    from lbrxvoicepro.dataset.collect import PromptOutcome, collect_prompted, load_prompts
+    from lbrxvoicepro.dataset.collect import (
+        PromptAsk,
+        PromptOutcome,
+        collect_prompted,
+        load_prompts,
+        prompts_read,
+    )
 
     sentences = load_prompts(prompts)
 
-    def ask(prompt: str, attempt: int) -> None:
-        again = f" (take {attempt})" if attempt > 1 else ""
-        typer.echo(f"\nread{again}: {prompt}", err=True)
+    def ask(next_prompt: PromptAsk) -> None:
+        again = f", take {next_prompt.attempt}" if next_prompt.attempt > 1 else ""
+        typer.echo(
+            f"\n[{next_prompt.number}/{next_prompt.total}{again}] read: {next_prompt.prompt}",
+            err=True,
+        )
 
     def tell(outcome: PromptOutcome) -> None:
-        verdict = "kept" if outcome.kept else "please read it again"
+        verdict = (
+            "kept"
+            if outcome.kept
+            else f"skipped after {outcome.attempts} takes"
+            if outcome.skipped
+            else "please read it again"
+        )
+        typer.echo(f"  heard: {outcome.heard or '(nothing)'}", err=True)
         typer.echo(f"  CER {outcome.cer:.2f}: {verdict}", err=True)
 
+    before = len(prompts_read(builder.store, speaker_id) & set(sentences))
+    if before:
+        typer.echo(f"resuming: {before} of {len(sentences)} prompts already read", err=True)
     outcomes = collect_prompted(builder, source, speaker_id, sentences, max_cer, 3, ask, tell)
     kept = sum(o.kept for o in outcomes)
-    typer.echo(f"{kept} of {len(outcomes)} prompts kept ({len(sentences)} in the set)", err=True)
+    left = len(set(sentences) - prompts_read(builder.store, speaker_id))
+    typer.echo(
+        f"{kept} of {len(outcomes)} prompts kept this session; {left} of {len(sentences)} "
+        "left to read",
+        err=True,
+    )
 
 
 def validate(ctx: typer.Context, dataset: DatasetOption = None) -> None:

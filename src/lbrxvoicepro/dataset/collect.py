@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lbrxvoicepro.dataset.builder import DatasetBuilder
-from lbrxvoicepro.dataset.store import DatasetError
+from lbrxvoicepro.dataset.store import DatasetError, DatasetStore
 from lbrxvoicepro.text import cer
 from lbrxvoicepro.text.normalize import normalize_for_speech
 from lbrxvoicepro.types import SpeechChunk
@@ -71,10 +71,27 @@ def collect(
 
 @dataclass
 class PromptOutcome:
+    """The verdict on one take."""
+
     prompt: str
     kept: bool
     attempts: int
+    """Takes of this prompt so far, this one included."""
     cer: float
+    heard: str = ""
+    """What the ASR heard in the take."""
+    skipped: bool = False
+    """Not kept, and out of takes: the reading moves on to the next prompt."""
+
+
+@dataclass(frozen=True)
+class PromptAsk:
+    """The next prompt to read: ``number`` of ``total`` in the set, take ``attempt``."""
+
+    prompt: str
+    number: int
+    total: int
+    attempt: int
 
 
 def load_prompts(path_or_name: str) -> list[str]:
@@ -89,6 +106,12 @@ def load_prompts(path_or_name: str) -> list[str]:
     return [p for p in prompts if p and not p.startswith("#")]
 
 
+def prompts_read(store: DatasetStore, speaker_id: str) -> set[str]:
+    """The prompts this speaker has a kept take of, from any session."""
+    utterances = store.utterances(speaker=speaker_id)
+    return {u.text for u in utterances if u.source.startswith("prompted:")}
+
+
 def collect_prompted(
     builder: DatasetBuilder,
     source: Iterable[np.ndarray],
@@ -96,24 +119,33 @@ def collect_prompted(
     prompts: list[str],
     max_cer: float = 0.25,
     attempts: int = 3,
-    on_prompt: Callable[[str, int], None] | None = None,
+    on_prompt: Callable[[PromptAsk], None] | None = None,
     on_outcome: Callable[[PromptOutcome], None] | None = None,
 ) -> list[PromptOutcome]:
     """Prompted reading: each take is transcribed and compared with its prompt (CER, both in
     spoken form, so "o 14:30" read aloud matches "o czternastej trzydzieści").
 
     A take close enough to the prompt is kept with the prompt as its text; otherwise the same
-    prompt is asked again, up to ``attempts`` times, then skipped.
+    prompt is asked again, up to ``attempts`` times, then skipped. Prompts this speaker has
+    already read in an earlier session are not asked again, so a session resumes where the
+    last one stopped. Returns the final outcome of each prompt asked.
     """
     segmenter = StreamSegmenter(builder.vad, builder.settings.dataset.segmenter)
     session = f"prompted:{speaker_id}:{time.strftime('%Y%m%dT%H%M%S')}"
     language = builder.store.speaker(speaker_id).language
+    read = prompts_read(builder.store, speaker_id)
+    queue = [(number, prompt) for number, prompt in enumerate(prompts, 1) if prompt not in read]
     outcomes: list[PromptOutcome] = []
     index, attempt = 0, 1
 
+    def ask() -> None:
+        if index < len(queue) and on_prompt:
+            number, prompt = queue[index]
+            on_prompt(PromptAsk(prompt, number, len(prompts), attempt))
+
     def judge_take(chunk: SpeechChunk) -> None:
         nonlocal index, attempt
-        prompt = prompts[index]
+        prompt = queue[index][1]
         transcript = builder.transcriber.transcribe(chunk.audio, language)
         distance = cer(
             normalize_for_speech(prompt, language), normalize_for_speech(transcript.text, language)
@@ -127,29 +159,30 @@ def collect_prompted(
                 texts=[prompt],
                 transcripts=[transcript],
             )
-        if kept or attempt >= attempts:
-            outcomes.append(PromptOutcome(prompt, kept, attempt, distance))
+        outcome = PromptOutcome(
+            prompt, kept, attempt, distance, transcript.text, not kept and attempt >= attempts
+        )
+        if kept or outcome.skipped:
+            outcomes.append(outcome)
             index, attempt = index + 1, 1
         else:
             attempt += 1
         if on_outcome:
-            on_outcome(PromptOutcome(prompt, kept, attempt, distance))
-        if index < len(prompts) and on_prompt:
-            on_prompt(prompts[index], attempt)
+            on_outcome(outcome)
+        ask()
 
-    if prompts and on_prompt:
-        on_prompt(prompts[0], 1)
+    ask()
     try:
         for samples in source:
             for chunk in segmenter.feed(samples):
-                if index < len(prompts):
+                if index < len(queue):
                     judge_take(chunk)
-            if index >= len(prompts):
+            if index >= len(queue):
                 break
     except KeyboardInterrupt:
         pass
     finally:
         for chunk in segmenter.flush():
-            if index < len(prompts):
+            if index < len(queue):
                 judge_take(chunk)
     return outcomes
