@@ -97,3 +97,11 @@ def test_padding_is_added_without_overlapping_the_neighbour():
     spans = _spans(pattern, padding_ms=int(15 * WINDOW_S * 1000), max_pause_ms=500)
     assert spans[0][0] == 0
     assert spans[0][1] <= spans[1][0]
+
+
+def test_no_utterance_is_longer_than_max_utterance_s_with_its_padding():
+    settings = VadSettings(max_utterance_s=20.0, padding_ms=300, min_speech_ms=0)
+    segmenter = UtteranceSegmenter(settings)
+    spans = segmenter.push(_probabilities("." * 40 + "#" * 2000 + "." * 40)) + segmenter.finish()
+    assert len(spans) >= 3
+    assert all(s.duration <= 20.0 + 1e-9 for s in spans), [s.duration for s in spans]

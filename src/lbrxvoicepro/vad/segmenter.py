@@ -29,7 +29,9 @@ class UtteranceSegmenter:
     def __init__(self, settings: VadSettings) -> None:
         self.settings = settings
         self._max_pause = max(1, round(settings.max_pause_ms / 1000 / WINDOW_SECONDS))
-        self._max_length = max(2, int(settings.max_utterance_s / WINDOW_SECONDS))
+        # the padding on both sides counts: no utterance is longer than max_utterance_s
+        speech_s = settings.max_utterance_s - 2 * settings.padding_ms / 1000
+        self._max_length = max(2, int(speech_s / WINDOW_SECONDS))
         self._min_speech = settings.min_speech_ms / 1000
         self._padding = settings.padding_ms / 1000
         self._reset()
