@@ -15,7 +15,7 @@ from tests.e2e.test_cli import CLI, run
 TEXT = "Dzień dobry. Spotkanie jest o 14:30."
 
 
-@pytest.mark.parametrize("format", ["wav", "flac", "ogg", "mp3"])
+@pytest.mark.parametrize("format", ["wav", "flac", "ogg", "mp3", "opus", "aac"])
 def test_writes_each_format(cache_dir, tmp_path, format) -> None:
     out = tmp_path / f"speech.{format}"
     result = run(cache_dir, "synthesize", TEXT, "-o", str(out))

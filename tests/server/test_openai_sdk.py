@@ -62,6 +62,15 @@ def test_synthesizes_speech_that_transcribes_back(
     assert cer("Dzień dobry! Spotkanie zaczyna się jutro rano.", heard) < 0.5, heard
 
 
+@pytest.mark.parametrize("format", ["opus", "aac"])
+def test_speech_in_openais_compressed_formats(sdk: openai.OpenAI, format: str) -> None:
+    spoken = sdk.audio.speech.create(
+        model="tts-1", voice="alloy", input="Dzień dobry!", response_format=format
+    )
+    audio = decode(spoken.content)
+    assert 0.5 < audio.duration < 5 and float(abs(audio.samples).max()) > 0.05
+
+
 def test_a_voice_not_offered_is_refused_naming_each_offered_voice_once(
     sdk: openai.OpenAI,
 ) -> None:

@@ -32,8 +32,11 @@ ENCODE_FORMATS = {
     "flac": ("FLAC", "PCM_16"),
     "ogg": ("OGG", "VORBIS"),
     "mp3": ("MP3", "MPEG_LAYER_III"),
+    "opus": ("OGG", "OPUS"),
+    "aac": ("ADTS", "AAC"),  # written by FFmpeg (PyAV): libsndfile has no AAC
     "pcm": ("RAW", "PCM_16"),
 }
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
 def source_name(source: AudioSource) -> str:
@@ -133,18 +136,16 @@ def encode(
     format: str | None = None,
     mode: int | None = None,
 ) -> None:
-    """Write wav, flac, ogg, mp3 or raw 16-bit PCM (pcm); paths are written atomically, with
-    ``mode`` or else the permissions the umask gives."""
+    """Write wav, flac, ogg (Vorbis), mp3, opus (Ogg), aac (ADTS) or raw 16-bit PCM (pcm);
+    paths are written atomically, with ``mode`` or else the permissions the umask gives."""
     if format is None:
         if not isinstance(destination, str | os.PathLike):
             raise ValueError("format is required when writing to a file object")
         format = Path(destination).suffix.lstrip(".").lower()
     if format not in ENCODE_FORMATS:
         raise ValueError(f"cannot encode {format!r}; choose one of {', '.join(ENCODE_FORMATS)}")
-    container, subtype = ENCODE_FORMATS[format]
-    samples = np.clip(audio.samples, -1.0, 1.0)
     if not isinstance(destination, str | os.PathLike):
-        sf.write(destination, samples, audio.sample_rate, format=container, subtype=subtype)
+        _write(destination, audio, format)
         return
     target = Path(destination)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -152,13 +153,36 @@ def encode(
     try:
         os.fchmod(descriptor, umask_mode() if mode is None else mode)
         with os.fdopen(descriptor, "wb") as handle:
-            sf.write(handle, samples, audio.sample_rate, format=container, subtype=subtype)
+            _write(handle, audio, format)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _write(handle: BinaryIO, audio: Audio, format: str) -> None:
+    samples, rate = np.clip(audio.samples, -1.0, 1.0).astype(np.float32), audio.sample_rate
+    if format == "aac":
+        _write_aac(handle, samples, rate)
+        return
+    if format == "opus" and rate not in OPUS_RATES:  # Opus runs at these rates only
+        target = next((r for r in OPUS_RATES if r >= rate), OPUS_RATES[-1])
+        samples, rate = resample(Audio(samples, rate), target).samples, target
+    container, subtype = ENCODE_FORMATS[format]
+    sf.write(handle, samples, rate, format=container, subtype=subtype)
+
+
+def _write_aac(handle: BinaryIO, samples: np.ndarray, rate: int) -> None:
+    import av
+
+    with av.open(handle, mode="w", format="adts") as container:
+        stream = container.add_stream("aac", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(samples[np.newaxis, :], format="flt", layout="mono")
+        frame.sample_rate = rate
+        for packet in (*stream.encode(frame), *stream.encode(None)):
+            container.mux(packet)
 
 
 def _read_bytes(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO, name: str) -> bytes:

@@ -37,7 +37,14 @@ OPENAI_VOICES = {
     "shimmer",
     "verse",
 }
-MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "pcm": "audio/pcm"}
+MEDIA_TYPES = {
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "mp3": "audio/mpeg",
+    "opus": "audio/opus",
+    "aac": "audio/aac",
+    "pcm": "audio/pcm",
+}
 
 
 @router.post("/transcriptions")
@@ -120,7 +127,7 @@ class SpeechRequest(BaseModel):
         description="an OpenAI voice name (means the default voice) or a voice spec, "
         "e.g. piper:en_US-joe-medium",
     )
-    response_format: Literal["wav", "flac", "mp3", "pcm"] = "mp3"
+    response_format: Literal["wav", "flac", "mp3", "opus", "aac", "pcm"] = "mp3"
     speed: float = Field(1.0, ge=0.25, le=4.0)
 
 
