@@ -71,6 +71,19 @@ def test_speech_in_openais_compressed_formats(sdk: openai.OpenAI, format: str) -
     assert 0.5 < audio.duration < 5 and float(abs(audio.samples).max()) > 0.05
 
 
+def test_speed_shortens_the_speech(sdk: openai.OpenAI) -> None:
+    lengths = {
+        speed: len(
+            sdk.audio.speech.create(
+                model="tts-1", voice="alloy", input="Dzień dobry!", response_format="pcm",
+                speed=speed,
+            ).content
+        )
+        for speed in (1.0, 2.0)
+    }  # fmt: skip
+    assert lengths[2.0] == pytest.approx(lengths[1.0] / 2, rel=0.1)
+
+
 def test_a_voice_not_offered_is_refused_naming_each_offered_voice_once(
     sdk: openai.OpenAI,
 ) -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from lbrxvoicepro.asr.formats import render
 from lbrxvoicepro.audio import DecodeLimits, encode, load
+from lbrxvoicepro.audio.tempo import change_speed
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.errors import AudioDecodeError, LbrxError
 from lbrxvoicepro.server.auth import Principal
@@ -128,7 +129,7 @@ class SpeechRequest(BaseModel):
         "e.g. piper:en_US-joe-medium",
     )
     response_format: Literal["wav", "flac", "mp3", "opus", "aac", "pcm"] = "mp3"
-    speed: float = Field(1.0, ge=0.25, le=4.0)
+    speed: float = Field(1.0, ge=0.25, le=4.0, description="0.25 to 4; the pitch is kept")
 
 
 @router.post("/speech", response_class=StreamingResponse)
@@ -144,14 +145,18 @@ async def speech(request: Request, body: SpeechRequest, _: User) -> StreamingRes
         raise HTTPException(422, "nothing speakable in the input") from error
     rate = first.sample_rate
 
+    def paced(samples: np.ndarray) -> np.ndarray:
+        return change_speed(Audio(samples, rate), body.speed).samples
+
     async def audio() -> AsyncIterator[bytes]:
         if body.response_format == "pcm":
-            yield _pcm(first.samples)
+            yield _pcm(await asyncio.to_thread(paced, first.samples))
             async for chunk in chunks:
-                yield _pcm(chunk.samples)
+                yield _pcm(await asyncio.to_thread(paced, chunk.samples))
             return
         pieces = [first.samples] + [chunk.samples async for chunk in chunks]
-        yield _encoded(Audio(np.concatenate(pieces), rate), body.response_format)
+        whole = await asyncio.to_thread(paced, np.concatenate(pieces))
+        yield await asyncio.to_thread(_encoded, Audio(whole, rate), body.response_format)
 
     headers = {"X-Sample-Rate": str(rate)}
     return StreamingResponse(audio(), media_type=MEDIA_TYPES[body.response_format], headers=headers)
