@@ -109,6 +109,9 @@ def test_models_list_shows_names_and_locations(cache_dir):
     for name in ("whisper-base", "whisper-tiny.en", "silero-vad"):
         assert name in result.stdout
     assert "silero_vad_16k_sequence.onnx" in result.stdout
+    rows = result.stdout.splitlines()[::2]  # each model's line, then its location
+    states = {row.index(state) for row in rows for state in ("ready", "joined") if state in row}
+    assert len(states) == 1, "the state column is not aligned:\n" + result.stdout
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,12 @@ def list_models(ctx: typer.Context) -> None:
     settings: Settings = ctx.obj
     rows = ModelCatalog(settings.cache_dir).statuses()
     width = max(len(row.name) for row in rows)
+    kind = max(len(row.kind) for row in rows)
+    state = max(len(row.state) for row in rows)
     for row in rows:
-        typer.echo(f"{row.name:<{width}}  {row.kind:<7}  {row.state:<19}  {row.description}")
+        typer.echo(
+            f"{row.name:<{width}}  {row.kind:<{kind}}  {row.state:<{state}}  {row.description}"
+        )
         typer.echo(f"{'':<{width}}  {row.location}")
 
 
