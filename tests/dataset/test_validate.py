@@ -7,7 +7,8 @@ import shutil
 
 import numpy as np
 
-from lbrxvoicepro.dataset.validate import validate, write_report
+from lbrxvoicepro.dataset.report import write_report
+from lbrxvoicepro.dataset.validate import validate
 from lbrxvoicepro.types import Audio, Utterance
 from tests.conftest import POLISH_CLIPS
 from tests.dataset.conftest import make_builder
@@ -39,13 +40,23 @@ def test_validate_flags_duplicates_noise_and_short_clips(tmp_path, settings, mod
     assert any(r.startswith("duration") for r in silent.reasons)
     assert report.rejected == report.total - report.accepted >= 3
     assert report.reasons.get("duplicate audio", 0) >= 1, report.reasons
-    assert set(report.metrics) >= {"snr_db", "loudness_lufs", "clipping_ratio", "speaking_rate"}
+    assert set(report.metric_names) >= {
+        "snr_db",
+        "loudness_lufs",
+        "clipping_ratio",
+        "speaking_rate",
+    }
 
     json_path, html_path = write_report(report, tmp_path)
-    assert json.loads(json_path.read_text())["total"] == report.total
+    written = json.loads(json_path.read_text())
+    assert written["total"] == report.total == len(written["utterances"])
+    ids = {u.id for u in builder.store.utterances()}
+    assert {row["id"] for row in written["utterances"]} == ids  # each row says whose it is
+    assert all(row["metrics"] or row["reasons"] for row in written["utterances"])
+    assert written["thresholds"]["snr_db"] == {"min": settings.dataset.validation.min_snr_db}
     page = html_path.read_text()
-    assert page.count("<svg") == len(report.metrics)
-    assert "Worst offenders" in page and "duplicate audio" in page
+    assert page.count("<svg") == len(report.metric_names)
+    assert "duplicate audio" in page and page.count("<tr class=") == report.total
 
 
 def test_thresholds_come_from_settings(tmp_path, settings, models) -> None:

@@ -4,7 +4,6 @@ and the server's session must hold the question's transcript."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,11 +11,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.server.sessions import Session
 from lbrxvoicepro.text import wer
+from tests.browser import chromium
 from tests.conftest import reference
 from tests.server.conftest import clip
 
@@ -34,20 +34,13 @@ def microphone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def chromium(microphone: Path) -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "chromium is installed by `make install` (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={microphone}%noloop",
-            ],
-        )
-        yield browser
-        browser.close()
+def browser(microphone: Path) -> Iterator[Browser]:
+    with chromium(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}%noloop",
+    ) as launched:
+        yield launched
 
 
 def open_talk(browser: Browser, address: str) -> tuple[Page, list[str]]:
@@ -60,9 +53,9 @@ def open_talk(browser: Browser, address: str) -> tuple[Page, list[str]]:
 
 
 def test_the_talk_page_hears_a_spoken_question_and_plays_the_spoken_answer(
-    chromium: Browser, live_server: str, tokens: dict[str, str], app: FastAPI
+    browser: Browser, live_server: str, tokens: dict[str, str], app: FastAPI
 ) -> None:
-    page, errors = open_talk(chromium, live_server)
+    page, errors = open_talk(browser, live_server)
     page.fill("#token", tokens["user"])
     page.select_option("#language", "pl")
     page.click("#start")
@@ -86,8 +79,8 @@ def test_the_talk_page_hears_a_spoken_question_and_plays_the_spoken_answer(
     page.close()
 
 
-def test_a_refused_key_is_shown_on_the_page(chromium: Browser, live_server: str) -> None:
-    page, errors = open_talk(chromium, live_server)
+def test_a_refused_key_is_shown_on_the_page(browser: Browser, live_server: str) -> None:
+    page, errors = open_talk(browser, live_server)
     page.fill("#token", "lbrx_nonsense_key")
     page.click("#start")
     page.locator("#error:not(:empty)").wait_for(timeout=60_000)

@@ -313,8 +313,8 @@ def validate(ctx: typer.Context, dataset: DatasetOption = None) -> None:
     """Measure and judge every utterance; write validation.json and validation.html."""
     from rich.progress import Progress
 
+    from lbrxvoicepro.dataset.report import write_report
     from lbrxvoicepro.dataset.validate import validate as run
-    from lbrxvoicepro.dataset.validate import write_report
 
     settings: Settings = ctx.obj
     store = open_store(settings, dataset)

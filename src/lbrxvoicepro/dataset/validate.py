@@ -1,35 +1,34 @@
-"""``validate``: re-measure every utterance, judge it, find duplicates, report.
+"""``validate``: re-measure every utterance, judge it, find duplicates.
 
-Results are stored per utterance (status, reasons, metrics); the report is JSON plus an HTML
-page with a histogram per metric and the worst offenders.
+Results are stored per utterance (status, reasons, metrics) and returned as a report, which
+``dataset.report`` writes as JSON and as an HTML page.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import html
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
 
 from lbrxvoicepro.config import ValidationSettings
-from lbrxvoicepro.dataset.exporters.base import write_text
 from lbrxvoicepro.dataset.quality import audio_fingerprint, judge, measure
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.errors import AudioDecodeError
 
 
 @dataclass
-class Offender:
+class JudgedUtterance:
+    """One row of the report: an utterance, its verdict and the metrics it was judged by."""
+
     id: str
     speaker: str
+    status: str
     text: str
-    reasons: list[str]
+    duration: float
     audio: str
+    """Its audio file, relative to the dataset folder."""
+    reasons: list[str]
+    metrics: dict[str, float]
 
 
 @dataclass
@@ -39,17 +38,24 @@ class ValidationReport:
     accepted: int = 0
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
-    metrics: dict[str, list[float]] = field(default_factory=dict)
-    worst: list[Offender] = field(default_factory=list)
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per metric, the ``min`` and/or ``max`` an utterance must keep to."""
+    utterances: list[JudgedUtterance] = field(default_factory=list)
+
+    def values(self, metric: str) -> list[float]:
+        return [u.metrics[metric] for u in self.utterances if metric in u.metrics]
+
+    @property
+    def metric_names(self) -> list[str]:
+        return list(dict.fromkeys(name for u in self.utterances for name in u.metrics))
 
 
 def validate(
     store: DatasetStore, settings: ValidationSettings, advance: Callable[[], None] | None = None
 ) -> ValidationReport:
-    report = ValidationReport(str(store.root))
+    report = ValidationReport(str(store.root), thresholds=thresholds(settings))
     seen: dict[str, str] = {}
     reasons_count: Counter[str] = Counter()
-    judged = []
     for utterance in store.utterances():
         try:
             audio = store.read_audio(utterance)
@@ -67,25 +73,38 @@ def validate(
             reasons = ("no words recognised", *reasons)
         status = "rejected" if reasons else "accepted"
         store.set_quality(utterance.id, status, reasons, metrics)
-        judged.append((dataclasses.replace(utterance, status=status, reasons=reasons), metrics))
+        report.utterances.append(
+            JudgedUtterance(
+                utterance.id,
+                utterance.speaker_id,
+                status,
+                utterance.text,
+                round(utterance.duration, 3),
+                utterance.audio_path,
+                list(reasons),
+                {name: round(value, 4) for name, value in metrics.items()},
+            )
+        )
         reasons_count.update(_kind(reason) for reason in reasons)
-        for name, value in metrics.items():
-            report.metrics.setdefault(name, []).append(round(value, 4))
         if advance:
             advance()
-    report.total = len(judged)
-    report.accepted = sum(u.status == "accepted" for u, _ in judged)
+    report.total = len(report.utterances)
+    report.accepted = sum(u.status == "accepted" for u in report.utterances)
     report.rejected = report.total - report.accepted
     report.reasons = dict(reasons_count.most_common())
-    offenders = sorted(
-        judged, key=lambda item: (-len(item[0].reasons), item[1].get("avg_logprob", 0))
-    )
-    report.worst = [
-        Offender(u.id, u.speaker_id, u.text, list(u.reasons), u.audio_path)
-        for u, _ in offenders[:20]
-        if u.reasons
-    ]
     return report
+
+
+def thresholds(settings: ValidationSettings) -> dict[str, dict[str, float]]:
+    """The settings' ``min_*``/``max_*`` limits by the metric they bound (``duration`` for
+    ``min_duration_s``)."""
+    limits: dict[str, dict[str, float]] = {}
+    for name, value in settings.model_dump().items():
+        bound, _, metric = name.partition("_")
+        if bound in ("min", "max"):
+            metric = metric.removesuffix("_s") if metric == "duration_s" else metric
+            limits.setdefault(metric, {})[bound] = float(value)
+    return limits
 
 
 def _kind(reason: str) -> str:
@@ -94,47 +113,3 @@ def _kind(reason: str) -> str:
         if reason.startswith(fixed):
             return fixed
     return reason.split(" ")[0]
-
-
-def write_report(report: ValidationReport, directory: Path) -> tuple[Path, Path]:
-    json_path, html_path = directory / "validation.json", directory / "validation.html"
-    report_json = json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=1)
-    write_text(json_path, report_json, mode=0o600)
-    write_text(html_path, _html(report), mode=0o600)
-    return json_path, html_path
-
-
-def _histogram(name: str, values: list[float], bins: int = 20) -> str:
-    counts, edges = np.histogram(values, bins=bins)
-    tallest = max(int(counts.max()), 1)
-    bars = "".join(
-        f'<rect x="{i * 15}" y="{100 - 100 * c / tallest:.1f}" width="13" '
-        f'height="{100 * c / tallest:.1f}"><title>{edges[i]:.3g}–{edges[i + 1]:.3g}: {c}'
-        "</title></rect>"
-        for i, c in enumerate(counts)
-    )
-    return (
-        f"<figure><figcaption>{html.escape(name)} ({edges[0]:.3g} … {edges[-1]:.3g})"
-        f'</figcaption><svg width="{bins * 15}" height="100" fill="#4a7">{bars}</svg></figure>'
-    )
-
-
-def _html(report: ValidationReport) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(w.id)}</td><td>{html.escape(w.speaker)}</td>"
-        f"<td>{html.escape(w.text)}</td><td>{html.escape('; '.join(w.reasons))}</td></tr>"
-        for w in report.worst
-    )
-    reasons = "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in report.reasons.items())
-    figures = "".join(_histogram(n, v) for n, v in report.metrics.items() if v)
-    return (
-        "<!doctype html><meta charset=utf-8><title>Dataset validation</title>"
-        "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:1em}"
-        "td{border-top:1px solid #ccc;padding:.3em}</style>"
-        f"<h1>Validation of {html.escape(report.dataset)}</h1>"
-        f"<p>{report.total} utterances: {report.accepted} accepted, {report.rejected} rejected.</p>"
-        f"<h2>Rejection reasons</h2><ul>{reasons or '<li>none</li>'}</ul>"
-        f"<h2>Metrics</h2>{figures}"
-        f"<h2>Worst offenders</h2><table><tr><th>id</th><th>speaker</th><th>text</th>"
-        f"<th>reasons</th></tr>{rows}</table>"
-    )

@@ -125,7 +125,8 @@ async def add_audio(
 
 @router.post("/{name}/validate")
 async def validate_dataset(request: Request, name: str, _: Collector) -> dict[str, object]:
-    from lbrxvoicepro.dataset.validate import validate, write_report
+    from lbrxvoicepro.dataset.report import write_report
+    from lbrxvoicepro.dataset.validate import validate
 
     state = state_of(request)
     store = await asyncio.to_thread(_open, state, name)
