@@ -257,6 +257,18 @@ class ServerSettings(BaseModel):
     max_connections: int = Field(
         1000, ge=1, description="open connections the process serves at once; more get 503"
     )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="longest wait for a request's line and headers, from its first byte (or "
+        "the connection's opening) to its last; slower clients get 408 and are closed",
+    )
+    max_connections_per_address: int = Field(
+        64,
+        ge=1,
+        description="HTTP connections one client address may hold open at once; more get 503 "
+        "(trusted proxies are not capped: their clients are behind them)",
+    )
     max_streams_per_caller: int = Field(
         4, ge=1, description="WebSocket streams one key or token may have open at once (4429)"
     )

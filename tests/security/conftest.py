@@ -22,7 +22,10 @@ from tests.llm.conftest import free_port
 from tests.server.conftest import wait_for
 
 IDLE_S = 5
-"""The target's idle WebSocket and slow-body timeouts (finding 18)."""
+"""The target's idle WebSocket, slow-header and slow-body timeouts (finding 18)."""
+CONNECTIONS_PER_ADDRESS = 100
+"""HTTP connections one address may hold open on the target (WebSockets count until they are
+upgraded): above the 50 streams the burst tests open at once."""
 
 
 @dataclass
@@ -63,6 +66,8 @@ def target(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "LBRX_DATASET__ENCRYPTION_KEY": base64.b64encode(bytes(range(32))).decode(),
         "LBRX_SERVER__IDLE_TIMEOUT_S": str(IDLE_S),
         "LBRX_SERVER__BODY_TIMEOUT_S": str(IDLE_S),
+        "LBRX_SERVER__HEADER_TIMEOUT_S": str(IDLE_S),
+        "LBRX_SERVER__MAX_CONNECTIONS_PER_ADDRESS": str(CONNECTIONS_PER_ADDRESS),
     }
     log = folder / "server.log"
     with open(log, "wb") as output:

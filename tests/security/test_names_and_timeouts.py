@@ -4,6 +4,7 @@ that hold connections open without sending anything."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.security.conftest import IDLE_S, Target
+from tests.security.conftest import CONNECTIONS_PER_ADDRESS, IDLE_S, Target
 from tests.server.conftest import clip
 
 
@@ -56,3 +57,44 @@ def test_a_body_that_stops_arriving_gets_408(target: Target) -> None:
         )
         answer = connection.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+
+
+def test_headers_that_trickle_in_get_408_at_the_deadline(target: Target) -> None:
+    """A byte of header every half second keeps any idle timer from firing: only a deadline
+    for the whole of the headers ends it."""
+    host, port = target.address.split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=IDLE_S * 12) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        answer = b""
+        while not answer and time.monotonic() - started < IDLE_S * 12:
+            with contextlib.suppress(OSError):  # closed by the server
+                connection.sendall(b"a")
+            connection.settimeout(0.5)
+            try:
+                answer = connection.recv(4096)
+            except TimeoutError:
+                continue
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"too slowly" in answer and time.monotonic() - started >= IDLE_S
+
+
+def test_one_address_cannot_hold_more_than_its_share_of_connections(target: Target) -> None:
+    host, port = target.address.split(":")
+    held = [socket.create_connection((host, int(port))) for _ in range(CONNECTIONS_PER_ADDRESS)]
+    try:
+        with socket.create_connection((host, int(port)), timeout=30) as extra:
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = extra.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 503"), answer[:200]
+        assert b"too many open connections" in answer and b"Retry-After: 1" in answer
+    finally:
+        for connection in held:
+            connection.close()
+    deadline = time.monotonic() + 30  # the server sees the closes as they are processed
+    while True:
+        response = httpx.get(f"{target.url}/healthz", timeout=30)
+        if response.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert response.status_code == 200

@@ -31,6 +31,7 @@ def serve(
 
     from lbrxvoicepro.server import create_app, logs
     from lbrxvoicepro.server.deps import is_loopback
+    from lbrxvoicepro.server.protocol import guarded_protocol
 
     settings: Settings = ctx.obj
     server = settings.server.model_copy(
@@ -50,6 +51,8 @@ def serve(
         host=server.host,
         port=server.port,
         log_level="info",
+        # deadlines for slow headers and a cap on one address's connections (finding 18)
+        http=guarded_protocol(server),
         ws_max_size=2**20,
         # PCM audio does not compress; inflating every frame cost the event loop a sixth of
         # its time under 32 fast streams
