@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from lbrxvoicepro.cli import collect as collect_cli
 from lbrxvoicepro.cli import dataset as dataset_cli
 from lbrxvoicepro.cli import doctor as doctor_cli
 from lbrxvoicepro.cli import kb as kb_cli
@@ -31,7 +32,8 @@ app = typer.Typer(
 )
 app.command("transcribe")(transcribe_cli.transcribe)
 app.command("synthesize")(synthesize_cli.synthesize)
-for command in ("collect", "ingest", "validate", "convert", "stats", "speaker"):
+app.command("collect")(collect_cli.collect)
+for command in ("ingest", "validate", "convert", "stats", "speaker"):
     app.command(command)(getattr(dataset_cli, command))
 app.add_typer(models_cli.app, name="models")
 app.add_typer(kb_cli.app, name="kb")

@@ -9,7 +9,6 @@ import dataclasses
 import html
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -113,10 +112,9 @@ def _page(report: ValidationReport) -> str:
 
 def _row(number: int, utterance: JudgedUtterance) -> str:
     verdict = "; ".join(utterance.reasons) if utterance.reasons else "accepted"
-    encrypted = re.search(r"\.enc$", utterance.audio)
     player = (
         "encrypted"
-        if encrypted
+        if utterance.audio.endswith(".enc")
         else f'<audio controls preload="none" src="{html.escape(utterance.audio)}"></audio>'
     )
     return (
