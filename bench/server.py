@@ -1,14 +1,17 @@
-"""Server benchmark: concurrent WebSocket transcription streams and voice-to-voice latency.
+"""Server benchmark: concurrent real-time WebSocket transcription streams, shared decoder vs
+one utterance at a time.
 
-A real ``lbrxvoicepro serve`` process on this machine. N clients (N = 1, 4, 16) each stream a
-real Polish clip at real-time pace (100 ms PCM16 frames) over ``/v1/stream/transcribe``;
-latency of a final transcript runs from the moment its utterance's last audio was sent (the
-utterance end, padding included, which the server needs before it can close it) to its
-arrival. Baseline in the same run: the model's raw decode time of the same utterances
-(faster-whisper through the project's transcriber, one at a time, no server). Then three spoken
-questions over ``/v1/stream/converse``: end of user speech → first audio byte back.
+A real ``lbrxvoicepro serve`` process on this machine, started twice in the same run: first
+the code of ``--baseline`` (default: the last revision before the shared decoder, where each
+stream decoded its utterances in threads of its own), checked out in a temporary git
+worktree and run on this environment, then this checkout (shared batches, adaptive quality,
+admission control). N clients (1, 4, 8, 16)
+each stream a real Polish clip at real-time pace (100 ms PCM16 frames) over
+``/v1/stream/transcribe``; a final's latency runs from the moment its utterance's last audio
+was sent (its end, padding included) to its arrival. Also printed: the raw decode time of the
+same utterances (the project's transcriber, one at a time, no server).
 
-    .venv/bin/python bench/server.py [--streams 1,4,16]
+    .venv/bin/python bench/server.py [--streams 1,4,8,16] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import numpy as np
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.config import Settings
@@ -41,62 +47,86 @@ def pcm(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
 
-async def transcribe_stream(url: str, samples: np.ndarray) -> tuple[list[float], int]:
-    """Stream at real-time pace; latencies of the finals, and how many errors."""
-    latencies: list[float] = []
+BEFORE_SHARED_DECODER = "682dc25"
+HELD_P99_S = 3.0
+
+
+@dataclass
+class StreamResult:
+    latencies: list[float] = field(default_factory=list)
+    decodings: list[dict[str, int]] = field(default_factory=list)
+    refused: bool = False
+
+
+async def transcribe_stream(url: str, samples: np.ndarray) -> StreamResult:
+    """Stream at real-time pace; the finals' latencies and decoding settings, or a refusal."""
+    result = StreamResult()
     padded = np.concatenate([samples, np.zeros(16000, np.float32)])
-    async with connect(f"{url}/v1/stream/transcribe?language=pl", max_size=None) as ws:
-        started = time.perf_counter()
+    try:
+        async with connect(f"{url}/v1/stream/transcribe?language=pl", max_size=None) as ws:
+            started = time.perf_counter()
 
-        async def send() -> None:
-            for index, first in enumerate(range(0, len(padded), FRAME)):
-                await ws.send(pcm(padded[first : first + FRAME]))
-                wait = started + (index + 1) * FRAME / 16000 - time.perf_counter()
-                await asyncio.sleep(max(0.0, wait))
-            await ws.send(json.dumps({"type": "end"}))
+            async def send() -> None:
+                for index, first in enumerate(range(0, len(padded), FRAME)):
+                    await ws.send(pcm(padded[first : first + FRAME]))
+                    wait = started + (index + 1) * FRAME / 16000 - time.perf_counter()
+                    await asyncio.sleep(max(0.0, wait))
+                await ws.send(json.dumps({"type": "end"}))
 
-        sender = asyncio.create_task(send())
-        async for message in ws:
-            event = json.loads(message)
-            if event["type"] == "final":
-                latencies.append(time.perf_counter() - (started + event["end"]))
-            if event["type"] == "done":
-                break
-        await sender
-    return latencies, 0
+            sender = asyncio.create_task(send())
+            async for message in ws:
+                event = json.loads(message)
+                if event["type"] == "final":
+                    result.latencies.append(time.perf_counter() - (started + event["end"]))
+                    result.decodings.append(event.get("decoding", {}))
+                if event["type"] == "done":
+                    break
+            await sender
+    except ConnectionClosed as closed:
+        if closed.rcvd is None or closed.rcvd.code != 1013:
+            raise
+        result.refused = True
+    return result
 
 
-async def run_streams(url: str, count: int) -> tuple[list[float], int]:
+@dataclass
+class Round:
+    streams: int
+    latencies: list[float]
+    errors: int
+    refused: int
+    decodings: list[dict[str, int]]
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies, q)) if self.latencies else float("nan")
+
+    @property
+    def held(self) -> bool:
+        ok = not self.errors and not self.refused and self.latencies
+        return bool(ok) and self.percentile(99) <= HELD_P99_S
+
+    def settings(self) -> str:
+        beams = sorted({d.get("beam_size", 0) for d in self.decodings})
+        batches = [d.get("batch", 1) for d in self.decodings]
+        levels = sorted({d.get("level", 0) for d in self.decodings})
+        if not self.decodings or not self.decodings[0]:
+            return "beam 8, one utterance at a time"
+        return f"beam {beams}, levels {levels}, batch up to {max(batches)}"
+
+
+async def run_streams(url: str, count: int) -> Round:
     clips = [load(CLIPS[i % len(CLIPS)]).samples for i in range(count)]
     results = await asyncio.gather(
         *(transcribe_stream(url, c) for c in clips), return_exceptions=True
     )
-    latencies = [x for r in results if not isinstance(r, BaseException) for x in r[0]]
-    errors = sum(isinstance(r, BaseException) for r in results)
-    return latencies, errors
-
-
-async def voice_to_voice(url: str, samples: np.ndarray) -> float:
-    """End of the question's speech (sent) → first audio frame of the answer (received)."""
-    async with connect(f"{url}/v1/stream/converse?language=pl", max_size=None) as ws:
-        started = time.perf_counter()
-        speech_end: list[float] = []
-
-        async def talk() -> None:
-            stream = np.concatenate([samples, np.zeros(16000 * 30, np.float32)])
-            for index, first in enumerate(range(0, len(stream), FRAME)):
-                if first >= len(samples) and not speech_end:
-                    speech_end.append(time.perf_counter())
-                await ws.send(pcm(stream[first : first + FRAME]))
-                wait = started + (index + 1) * FRAME / 16000 - time.perf_counter()
-                await asyncio.sleep(max(0.0, wait))
-
-        talker = asyncio.create_task(talk())
-        async for message in ws:
-            if isinstance(message, bytes):
-                talker.cancel()
-                return time.perf_counter() - speech_end[0]
-    raise RuntimeError("no answer")
+    good = [r for r in results if isinstance(r, StreamResult)]
+    return Round(
+        count,
+        [x for r in good for x in r.latencies],
+        sum(isinstance(r, BaseException) for r in results),
+        sum(r.refused for r in good),
+        [d for r in good for d in r.decodings],
+    )
 
 
 def raw_decode_times(settings: Settings) -> list[float]:
@@ -113,53 +143,77 @@ def raw_decode_times(settings: Settings) -> list[float]:
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--streams", default="1,4,16")
-    parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
-    settings = Settings(cache_dir=ROOT / ".cache")
-    raw = raw_decode_times(settings)
-    env = {**os.environ, "LBRX_CACHE_DIR": str(ROOT / ".cache")}
-    command = [
-        sys.executable,
-        "-m",
-        "lbrxvoicepro.cli",
-        "serve",
-        "--no-auth",
-        "--port",
-        str(args.port),
-    ]
+def serve(port: int, source: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(source),
+        "LBRX_CACHE_DIR": str(ROOT / ".cache"),
+        "LBRX_SERVER__MAX_STREAMS_PER_CALLER": "64",  # every client here is one anonymous caller
+    }
+    command = [sys.executable, "-m", "lbrxvoicepro.cli", "serve", "--no-auth", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-    url = f"ws://127.0.0.1:{args.port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz")
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+def measure(port: int, source: Path, counts: list[int]) -> list[Round]:
+    server = serve(port, source)
+    url = f"ws://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"http://127.0.0.1:{args.port}/healthz")
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         asyncio.run(run_streams(url, 1))  # loads the models
-        raw_p50 = statistics.median(raw) * 1000
-        print(f"raw decode per utterance: p50 {raw_p50:.0f} ms, max {max(raw) * 1000:.0f} ms")
-        for count in [int(n) for n in args.streams.split(",")]:
-            latencies, errors = asyncio.run(run_streams(url, count))
-            p50 = np.percentile(latencies, 50) * 1000
-            p99 = np.percentile(latencies, 99) * 1000
-            print(
-                f"{count:2d} streams: {len(latencies)} finals, {errors} errors, final latency "
-                f"p50 {p50:.0f} ms, p99 {p99:.0f} ms ({p50 / raw_p50:.1f}x raw decode p50)"
-            )
-        question = load(CLIPS[0]).samples
-        v2v = [asyncio.run(voice_to_voice(url, question)) * 1000 for _ in range(3)]
-        median, runs = statistics.median(v2v), [round(v) for v in v2v]
-        print(f"voice to voice (end of speech → first audio byte): median {median:.0f} ms, {runs}")
+        return [asyncio.run(run_streams(url, count)) for count in counts]
     finally:
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def report(name: str, rounds: list[Round]) -> None:
+    print(f"\n{name}")
+    single = rounds[0].percentile(50)
+    for r in rounds:
+        print(
+            f"{r.streams:2d} streams: {len(r.latencies)} finals, {r.errors} errors, "
+            f"{r.refused} refused, final p50 {r.percentile(50):.2f} s, p99 "
+            f"{r.percentile(99):.2f} s ({r.percentile(50) / single:.1f}x the 1-stream p50); "
+            f"{r.settings()}"
+        )
+    held = max((r.streams for r in rounds if r.held), default=0)
+    print(f"most streams held at final p99 <= {HELD_P99_S:g} s: {held}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--streams", default="1,4,8,16")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--baseline", default=BEFORE_SHARED_DECODER, help="git revision")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.streams.split(",")]
+    raw = raw_decode_times(Settings(cache_dir=ROOT / ".cache"))
+    print(f"raw decode per utterance: p50 {statistics.median(raw):.2f} s, max {max(raw):.2f} s")
+    with tempfile.TemporaryDirectory() as folder:
+        checkout = Path(folder) / "baseline"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run(
+            [*git, "worktree", "add", "--detach", str(checkout), args.baseline], check=True
+        )
+        try:
+            today = measure(args.port, checkout / "src", counts)
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(checkout)], check=True)
+    report(f"each stream on its own ({args.baseline}, before the shared decoder)", today)
+    shared = measure(args.port, ROOT / "src", counts)
+    report("shared decoder (this checkout)", shared)
+    held_today = max((r.streams for r in today if r.held), default=0)
+    held_now = max((r.streams for r in shared if r.held), default=0)
+    print(f"\nstreams held at p99 <= {HELD_P99_S:g} s: {held_now} vs {held_today}")
 
 
 if __name__ == "__main__":

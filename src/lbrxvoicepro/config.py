@@ -278,6 +278,18 @@ class ServerSettings(BaseModel):
         description="speech a transcription stream may have waiting for Whisper; a client "
         "that sends faster than the server transcribes is closed (1013) past it",
     )
+    latency_budget_s: float = Field(
+        3.0,
+        gt=0,
+        description="longest wait for recognition the server accepts: past it a new stream is "
+        "refused (1013) and a file to transcribe gets 503; quality steps down before it",
+    )
+    decode_batch_size: int = Field(
+        8, ge=1, description="streams' utterances decoded together in one batch"
+    )
+    adaptive_quality: bool = Field(
+        True, description="under load, drop partials and then beam search before latency grows"
+    )
     datasets_dir: Path = Field(
         default_factory=lambda: platformdirs.user_data_path("lbrxvoicepro") / "datasets",
         description="datasets made through /v1/datasets, one folder each",

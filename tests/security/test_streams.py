@@ -80,15 +80,15 @@ async def test_recognition_recovers_at_once_after_a_burst_that_disconnects(
     """50 streams of one key speak for 40 s and vanish (at most four are let in), then 50 that
     send 120 s of speech as fast as they can; a file is transcribed the moment they are gone.
 
-    Before the caps, requests timed out for half an hour. Now the request succeeds well within
-    a client's usual timeout; how soon depends on the decodes still running for the clients
-    that left (alone: 2-3x the idle time; beside a second test suite: 12x). Bringing it to 2x
-    needs a scheduler that owns the decoder and drops a gone client's work."""
+    Before the shared decoder, requests timed out for half an hour (and, with the per-caller
+    cap alone, took up to 12x the idle time): the decodes of clients that had left stayed
+    queued. Now their queued work is dropped when they go; what is left is the batch in
+    progress."""
     idle = await asyncio.to_thread(transcribe_file, target)
     await asyncio.gather(*(speak_and_vanish(target, 40) for _ in range(50)))
     await asyncio.gather(*(flood(target, 120) for _ in range(50)))
     after = await asyncio.to_thread(transcribe_file, target)
-    assert after < 100, (idle, after)
+    assert after <= max(2 * idle, idle + 1.0) and after < 10, (idle, after)
 
 
 async def test_healthz_stays_fast_while_streams_send_faster_than_real_time(

@@ -17,6 +17,9 @@ seconds of encoder output, and past the end of a shorter window CTranslate2 abor
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,6 +28,18 @@ from faster_whisper import WhisperModel
 FRAMES_PER_SECOND = 100
 FULL_WINDOW = 3000
 SILENCE_BELOW_MAX = 2.0
+_fixed = threading.local()
+
+
+@contextlib.contextmanager
+def window_at_least(seconds: float) -> Iterator[None]:
+    """In this thread, encoder windows of at least ``seconds``: a clip then sees the same
+    window whichever clips share its batch, and so decodes to the same text."""
+    _fixed.frames = int(seconds * FRAMES_PER_SECOND)
+    try:
+        yield
+    finally:
+        _fixed.frames = 0
 
 
 class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]
@@ -35,7 +50,8 @@ class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]
         self.min_window_frames = min(FULL_WINDOW, int(min_window_s * FRAMES_PER_SECOND))
 
     def encode(self, features: np.ndarray) -> Any:
-        return super().encode(fit_window(features, self.min_window_frames))
+        least = max(self.min_window_frames, getattr(_fixed, "frames", 0))
+        return super().encode(fit_window(features, least))
 
 
 def fit_window(features: np.ndarray, min_frames: int) -> np.ndarray:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lbrxvoicepro.asr.scheduler import Busy, DecodeScheduler
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.dataset.crypto import DecryptionError, cipher_for
 from lbrxvoicepro.dataset.store import DatasetError
@@ -47,6 +46,7 @@ from lbrxvoicepro.server.audio_routes import VoiceNotOffered
 from lbrxvoicepro.server.auth import AuthError, Forbidden, KeyStore
 from lbrxvoicepro.server.deps import ServerState, require
 from lbrxvoicepro.server.limits import RateLimited, RateLimiter, StreamSlots
+from lbrxvoicepro.server.metrics import add_metrics
 from lbrxvoicepro.server.sessions import SessionStore
 
 _log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ STATUS: list[tuple[type[LbrxError], int]] = [
     (ModelNotFound, 503),
     (ConfigError, 503),
     (LLMUnavailable, 503),
+    (Busy, 503),
     (PromptTooLong, 400),
     (LLMError, 502),
 ]
@@ -94,6 +95,13 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
         limiter=RateLimiter(settings.server),
         sessions=SessionStore(settings.server.redis_url, settings.server.session_ttl_s),
         streams=StreamSlots(settings.server.max_streams_per_caller),
+        decoder=DecodeScheduler(
+            models.transcriber,
+            settings.asr,
+            batch_size=settings.server.decode_batch_size,
+            latency_budget_s=settings.server.latency_budget_s,
+            adaptive=settings.server.adaptive_quality,
+        ),
     )
     for router in (
         audio_routes.router,
@@ -105,7 +113,7 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
     ):
         app.include_router(router)
     _add_errors(app, settings)
-    _add_metrics(app)
+    add_metrics(app, app.state.lbrx.decoder)
     app.add_middleware(
         BodyLimit,
         max_bytes=int(settings.server.max_upload_mb * 2**20),
@@ -161,7 +169,7 @@ def _add_errors(app: FastAPI, settings: Settings) -> None:
     async def lbrx_error(request: Request, error: LbrxError) -> JSONResponse:
         status = next((code for kind, code in STATUS if isinstance(error, kind)), 400)
         headers = {}
-        if isinstance(error, RateLimited):
+        if isinstance(error, RateLimited | Busy):
             headers["Retry-After"] = str(error.retry_after)
         if isinstance(error, LLMUnavailable):
             headers["Retry-After"] = "1"  # its process is already restarting
@@ -196,29 +204,6 @@ def server_folders(settings: Settings) -> list[Path]:
         settings.dataset.data_dir,
         settings.server.keys_file.parent,
     ]
-
-
-def _add_metrics(app: FastAPI) -> None:
-    registry = CollectorRegistry()
-    requests = Counter(
-        "lbrx_requests", "HTTP requests", ["method", "route", "status"], registry=registry
-    )
-    latency = Histogram("lbrx_request_seconds", "HTTP latency", ["route"], registry=registry)
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        latency.labels(route).observe(time.perf_counter() - started)
-        return response
-
-    @app.get("/metrics", tags=["ops"], dependencies=[Depends(require("admin"))])
-    async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
 
 
 class BodyLimit:

@@ -66,6 +66,7 @@ async def transcriptions(
 ) -> Response:
     """Transcribe an uploaded file (OpenAI's `model` names map to the configured Whisper)."""
     state = state_of(request)
+    state.decoder.check()  # at capacity: 503 now, not a transcript past the latency budget
     data = await file.read()
     name = safe_filename(file.filename, "upload")
     try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request, WebSocket
 
+from lbrxvoicepro.asr.scheduler import DecodeScheduler
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.pipeline import VoicePipeline
 from lbrxvoicepro.runtime import ModelManager
@@ -27,6 +28,8 @@ class ServerState:
     limiter: RateLimiter
     sessions: SessionStore
     streams: StreamSlots
+    decoder: DecodeScheduler
+    """Every stream's recognition, decoded in shared batches (asr/scheduler.py)."""
     frame_work: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(
             max_workers=os.cpu_count() or 1, thread_name_prefix="lbrx-frames"
