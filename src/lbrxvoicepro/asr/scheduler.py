@@ -143,7 +143,6 @@ class DecodeScheduler:
         self._streams = 0
         self.level = 0
         self._ready = threading.Condition()
-        self._closed = False
         self._worker: threading.Thread | None = None
 
     def submit(
@@ -153,8 +152,6 @@ class DecodeScheduler:
         it back while it waits."""
         request = _Request(audio, language, urgency, next(self._orders))
         with self._ready:
-            if self._closed:
-                raise RuntimeError("the decoder is closed")
             if request.draft and self.level >= 1:
                 request.future.cancel()
                 return request.future
@@ -204,15 +201,6 @@ class DecodeScheduler:
     def streams(self) -> int:
         return self._streams
 
-    def close(self) -> None:
-        """Stop after the batch in progress; queued requests are cancelled."""
-        with self._ready:
-            self._closed = True
-            for request in self._queue:
-                request.future.cancel()
-            self._queue.clear()
-            self._ready.notify_all()
-
     def _start(self) -> None:
         if self._worker is None:
             self._worker = threading.Thread(target=self._run, name="lbrx-decoder", daemon=True)
@@ -223,7 +211,7 @@ class DecodeScheduler:
         return sum(r.audio.duration for r in live)
 
     def _wait_s(self) -> float:
-        """Estimated decoding time of the queued finals and pieces at the current level."""
+        """Estimated decoding time of the queued finals at the current level."""
         return self._queued_speech_s() * self._cost[self._beam(self.level) > 1]
 
     def _pressure(self) -> float:
@@ -249,15 +237,13 @@ class DecodeScheduler:
     def _beam(self, level: int) -> int:
         return 1 if level >= 2 else self._asr.beam_size
 
-    def _take(self) -> list[_Request] | None:
+    def _take(self) -> list[_Request]:
         """The next batch: the most urgent request and what can share its batch."""
         with self._ready:
             while True:
                 self._queue = [r for r in self._queue if not r.future.cancelled()]
                 self._adapt()
                 self._queue = [r for r in self._queue if not r.future.cancelled()]
-                if self._closed:
-                    return None
                 if self._queue:
                     break
                 self._ready.wait()
@@ -269,8 +255,8 @@ class DecodeScheduler:
             return taken
 
     def _run(self) -> None:
-        while (batch := self._take()) is not None:
-            if batch:
+        while True:
+            if batch := self._take():
                 self._decode(batch)
 
     def _decode(self, batch: Sequence[_Request]) -> None:
