@@ -164,28 +164,27 @@ class DecodeScheduler:
         """Count one more live stream, or raise ``Busy`` when it could not be served within
         the latency budget (the decoder is already behind, or would be at real-time pace)."""
         with self._ready:
-            wait, share = self._wait_s(), (self._streams + 1) * self._cost[False]
-            if wait > self.latency_budget_s or share > 1.0:
-                self.refused += 1
-                raise Busy(
-                    f"the server is at capacity: recognition queued for {wait:.1f} s "
-                    f"(budget {self.latency_budget_s:g} s) with {self._streams} streams open; "
-                    "retry later"
-                )
+            self._refuse_if_behind()
+            if (self._streams + 1) * self._cost[False] > 1.0:
+                self._refuse(f"{self._streams} open streams already take the decoder's time")
             self._streams += 1
 
     def check(self) -> None:
         """Raise ``Busy`` when queued work would take longer than the latency budget (for
         requests that are not streams, such as a file to transcribe)."""
         with self._ready:
-            wait = self._wait_s()
-            if wait > self.latency_budget_s:
-                self.refused += 1
+            self._refuse_if_behind()
+
+    def _refuse_if_behind(self) -> None:
+        wait = self._wait_s()
         if wait > self.latency_budget_s:
-            raise Busy(
-                f"the server is at capacity: recognition queued for {wait:.1f} s "
-                f"(budget {self.latency_budget_s:g} s); retry later"
+            self._refuse(
+                f"recognition queued for {wait:.1f} s (budget {self.latency_budget_s:g} s)"
             )
+
+    def _refuse(self, why: str) -> None:
+        self.refused += 1
+        raise Busy(f"the server is at capacity: {why}; retry later")
 
     def release(self) -> None:
         """A stream counted by ``admit`` has ended."""
@@ -241,7 +240,6 @@ class DecodeScheduler:
         """The next batch: the most urgent request and what can share its batch."""
         with self._ready:
             while True:
-                self._queue = [r for r in self._queue if not r.future.cancelled()]
                 self._adapt()
                 self._queue = [r for r in self._queue if not r.future.cancelled()]
                 if self._queue:

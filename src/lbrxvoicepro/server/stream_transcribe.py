@@ -113,8 +113,8 @@ class TranscriptionStream:
                 for chunk in await self.feed(message["bytes"]):
                     self.close_utterance(chunk)
                     last_partial = self.segmenter.position
-                if self.backlog_s > self.state.settings.server.max_stream_backlog_s:
-                    reason = f"{self.backlog_s:.0f} s of speech wait for transcription; slow down"
+                if (backlog := self.backlog_s()) > self.state.settings.server.max_stream_backlog_s:
+                    reason = f"{backlog:.0f} s of speech wait for transcription; slow down"
                     await self.websocket.close(code=1013, reason=reason)
                     raise WebSocketDisconnect(1013)
                 if self.partials and self.segmenter.position - last_partial >= PARTIAL_EVERY_S:
@@ -133,8 +133,9 @@ class TranscriptionStream:
         """One PCM16 frame through Silero VAD, in the server's frame pool (never on the event
         loop): the utterances it closed."""
         loop = asyncio.get_running_loop()
-        samples = pcm16_to_float(pcm)
-        return await loop.run_in_executor(self.state.frame_work, self.segmenter.feed, samples)
+        return await loop.run_in_executor(
+            self.state.frame_work, lambda: self.segmenter.feed(pcm16_to_float(pcm))
+        )
 
     def close_utterance(self, chunk: SpeechChunk) -> None:
         decoded = self.decoder.submit(chunk.audio, self.language, Urgency.FINAL)
@@ -143,9 +144,8 @@ class TranscriptionStream:
         self.utterances_closed += 1
         self.finals.put_nowait(utterance)
 
-    @property
     def backlog_s(self) -> float:
-        """Speech sent to the decoder and not yet decoded."""
+        """Speech sent to the decoder and not yet decoded (the decoded is forgotten)."""
         self.outstanding = [u for u in self.outstanding if not u.decoded.done()]
         return sum(u.chunk.span.duration for u in self.outstanding)
 
