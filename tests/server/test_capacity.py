@@ -24,7 +24,8 @@ from tests.server.test_websockets import pcm
 
 SPEECH = load(clip("bigos_azon_spont_2.wav")).samples
 PAUSE = np.zeros(16000, np.float32)
-TWO_UTTERANCES = np.concatenate([SPEECH, PAUSE, SPEECH[: 12 * 16000], PAUSE])
+UTTERANCES = np.concatenate([SPEECH, PAUSE, *[SPEECH[: 12 * 16000], PAUSE] * 2])
+"""Three utterances: sent at once, two wait while the first is decoded (~2 s)."""
 
 
 def decoder_gauge(address: str, token: str, name: str) -> float:
@@ -41,11 +42,11 @@ async def test_the_stream_beyond_capacity_is_refused_while_the_others_carry_on(
     with serving(app) as address:
         url = f"ws://{address}/v1/stream/transcribe?language=pl&token={tokens['user']}"
         async with connect(url, max_size=None) as first:
-            for start in range(0, len(TWO_UTTERANCES), 3200):  # at once: the second one queues
-                await first.send(pcm(TWO_UTTERANCES[start : start + 3200]))
+            for start in range(0, len(UTTERANCES), 3200):
+                await first.send(pcm(UTTERANCES[start : start + 3200]))
             deadline = time.monotonic() + 120
-            while decoder_gauge(address, tokens["admin"], "lbrx_decoder_queue") < 1:
-                assert time.monotonic() < deadline, "the second utterance never queued"
+            while decoder_gauge(address, tokens["admin"], "lbrx_decoder_queue") < 2:
+                assert time.monotonic() < deadline, "the utterances never queued"
                 await asyncio.sleep(0.05)
             async with connect(url) as second:
                 await second.wait_closed()
@@ -64,7 +65,7 @@ async def test_the_stream_beyond_capacity_is_refused_while_the_others_carry_on(
             events = [json.loads(message) async for message in first]
         finals = [e for e in events if e["type"] == "final"]
         assert events[-1]["type"] == "done"
-        assert len(finals) == 2 and all(len(f["text"].split()) > 15 for f in finals)
+        assert len(finals) == 3 and all(len(f["text"].split()) > 15 for f in finals)
         assert all(f["decoding"]["beam_size"] >= 1 for f in finals)
         assert decoder_gauge(address, tokens["admin"], "lbrx_decoder_refused_total") == 2
         metrics = httpx.get(f"http://{address}/metrics", headers=bearer(tokens["admin"])).text

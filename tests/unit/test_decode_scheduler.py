@@ -22,8 +22,9 @@ def speech(name: str, start_s: float, end_s: float) -> Audio:
 
 @pytest.fixture
 def decoder(models: ModelManager, settings: Settings) -> DecodeScheduler:
-    """Without adaptation: the settings stay the same whatever the load."""
-    return DecodeScheduler(models.transcriber, settings.asr, adaptive=False)
+    """Without adaptation (the settings stay the same whatever the load) and with room for
+    several utterances in a batch."""
+    return DecodeScheduler(models.transcriber, settings.asr, adaptive=False, latency_budget_s=30)
 
 
 def words(decoded: Decoded) -> list[tuple[str, float, float]]:

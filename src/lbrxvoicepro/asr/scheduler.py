@@ -5,11 +5,12 @@ Streams used to decode each utterance in a thread of its own, all competing for 
 cores, so finals queued behind one another and behind partials, and the work of clients that
 had gone stayed queued. Now every stream's requests go into one queue; a single worker
 thread takes the most urgent request and every other one it can decode with it (same kind,
-language and encoder window), up to the batch size, and decodes them with faster-whisper's
-batched pipeline. A request is always decoded
-that way, alone or not, at the window of its length bucket, so the text a request gets does
-not depend on which others shared its batch. Batches share each encoder and decoder step
-(16 utterances of ~25 s: 1.3x faster than one by one on two CPU cores; far more on a GPU).
+language and encoder window), up to the batch size and half the latency budget of estimated
+decoding (a batch cannot be stopped once started), and decodes them with faster-whisper's
+batched pipeline. A request is always decoded that way, alone or not, at the window of its
+length bucket, so the text a request gets does not depend on which others shared its batch.
+Batches share each encoder and decoder step (16 utterances of ~25 s: 1.3x faster than one by
+one on two CPU cores; far more on a GPU).
 
 Quality levels, chosen before each batch from the pressure: the larger of the queued work's
 decode time at full quality over the latency budget (what the newest request would wait),
@@ -247,10 +248,23 @@ class DecodeScheduler:
                 self._ready.wait()
             self._queue.sort(key=lambda r: (r.urgency, r.order))
             key = self._queue[0].key()
-            batch = [r for r in self._queue if r.key() == key][: self.batch_size]
+            batch = self._fill([r for r in self._queue if r.key() == key])
             taken = [r for r in batch if r.future.set_running_or_notify_cancel()]
             self._queue = [r for r in self._queue if r not in batch]
             return taken
+
+    def _fill(self, candidates: list[_Request]) -> list[_Request]:
+        """The first candidates, up to the batch size and half the latency budget of estimated
+        decoding: a batch cannot be stopped once started, so this bounds how long anything
+        urgent (or a file, or a gone client's leftovers) waits behind one."""
+        cost = self._cost[not candidates[0].draft and self._beam(self.level) > 1]
+        batch, seconds = [candidates[0]], candidates[0].audio.duration * cost
+        for request in candidates[1 : self.batch_size]:
+            seconds += request.audio.duration * cost
+            if seconds > self.latency_budget_s / 2:
+                break
+            batch.append(request)
+        return batch
 
     def _run(self) -> None:
         while True:
