@@ -119,6 +119,10 @@ class ValidationSettings(BaseModel):
     max_no_speech_prob: float = 0.6
     max_compression_ratio: float = 2.4
     min_script_share: float = 0.8
+    max_prompt_cer: float = Field(
+        0.25,
+        description="prompted takes (studio): character error rate of the ASR against the prompt",
+    )
 
 
 class DatasetSettings(BaseModel):

@@ -59,6 +59,34 @@ ENDPOINTS = [
     ),
     ("POST", "/v1/datasets/{name}/validate", "collector", {}),
     ("POST", "/v1/datasets/{name}/export", "collector", {"params": {"format": "ljspeech"}}),
+    ("GET", "/v1/datasets/{name}/speakers", "collector", {}),
+    ("POST", "/v1/datasets/{name}/speakers", "collector", {"json": {"id": "s", "consent": True}}),
+    ("GET", "/v1/datasets/{name}/prompts", "collector", {}),
+    ("PUT", "/v1/datasets/{name}/prompts/{prompt_set}", "collector", {"content": "Zdanie."}),
+    (
+        "GET",
+        "/v1/datasets/{name}/progress",
+        "collector",
+        {"params": {"speaker": "s", "prompts": "pl"}},
+    ),
+    (
+        "POST",
+        "/v1/datasets/{name}/takes",
+        "collector",
+        {
+            "params": {"speaker": "s", "prompts": "pl", "number": 1, "sample_rate": 16000},
+            "content": bytes(3200),
+        },
+    ),
+    ("GET", "/v1/datasets/{name}/utterances", "collector", {}),
+    ("GET", "/v1/datasets/{name}/utterances/{identifier}/audio", "collector", {}),
+    (
+        "PATCH",
+        "/v1/datasets/{name}/utterances/{identifier}",
+        "collector",
+        {"json": {"status": "rejected"}},
+    ),
+    ("GET", "/v1/datasets/{name}/charts", "collector", {}),
 ]
 WEBSOCKETS = [("/v1/stream/transcribe", "user"), ("/v1/stream/converse", "user")]
 PUBLIC = {
@@ -68,6 +96,8 @@ PUBLIC = {
     "/docs/oauth2-redirect",
     "/redoc",
     "/talk",
+    "/studio",
+    "/studio/review",
     "/pages/{name}",
 }
 
@@ -124,7 +154,7 @@ def test_http_auth_matrix(
 ) -> None:
     response = client.request(
         method,
-        path.format(name="auth-matrix"),
+        path.format(name="auth-matrix", prompt_set="zdania", identifier="nope"),
         headers=credentials(case, role, server_settings),
         **request_args,
     )

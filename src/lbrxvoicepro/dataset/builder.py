@@ -76,9 +76,7 @@ class DatasetBuilder:
             yield (
                 index,
                 [
-                    self._store(
-                        audio.slice(s.start, s.end), _cut(transcript, s, speaker_id, source)
-                    )
+                    self.keep(audio.slice(s.start, s.end), _cut(transcript, s, speaker_id, source))
                     for s in spans
                 ],
             )
@@ -103,16 +101,20 @@ class DatasetBuilder:
         for index, ((native, _, span), transcript) in enumerate(
             zip(pieces, transcripts, strict=True)
         ):
-            draft = _draft(transcript, list(transcript.words), speaker_id, source, span, 0.0)
+            entry = draft(transcript, list(transcript.words), speaker_id, source, span, 0.0)
             if texts is not None:
-                draft = dataclasses.replace(draft, text=texts[index])
-            stored.append(self._store(native, draft))
+                entry = dataclasses.replace(entry, text=texts[index])
+            stored.append(self.keep(native, entry))
         return stored
 
-    def _store(self, audio: Audio, draft: Utterance) -> Utterance:
+    def keep(
+        self, audio: Audio, draft: Utterance, recorded: Mapping[str, float] | None = None
+    ) -> Utterance:
+        """Measure, judge and store one utterance; ``recorded`` adds metrics measured
+        elsewhere (a take's CER against its prompt) that the thresholds judge too."""
         spoken, spoken_words = spoken_form(draft.text, draft.words, draft.language)
         draft = dataclasses.replace(draft, spoken_text=spoken, spoken_words=spoken_words)
-        metrics = measure(audio, draft)
+        metrics = {**measure(audio, draft), **(recorded or {})}
         reasons = judge(metrics, self.settings.dataset.validation)
         if not draft.text:
             reasons = ("no words recognised", *reasons)
@@ -198,10 +200,10 @@ def _cut(transcript: Transcript, span: SpeechSpan, speaker_id: str, source: str)
     words = [w for w in transcript.words if span.start <= (w.start + w.end) / 2 < span.end]
     segments = [s for s in transcript.segments if s.start < span.end and s.end > span.start]
     partial = dataclasses.replace(transcript, segments=tuple(segments))
-    return _draft(partial, words, speaker_id, source, span, span.start)
+    return draft(partial, words, speaker_id, source, span, span.start)
 
 
-def _draft(
+def draft(
     transcript: Transcript,
     words: list[Word],
     speaker_id: str,

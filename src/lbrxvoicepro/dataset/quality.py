@@ -12,6 +12,13 @@ from lbrxvoicepro.types import Audio, Utterance
 
 FRAME_SECONDS = 0.02
 SILENCE_DBFS = -45.0
+RECORDED_METRICS = ("prompt_cer",)
+"""Measured once, when a take was recorded (its CER against the prompt), and kept by
+``validate``, which re-measures the rest from the audio."""
+REJECTED_IN_REVIEW = "rejected in review"
+ANOTHER_TAKE_KEPT = "another take kept"
+REVIEW_REASONS = (REJECTED_IN_REVIEW, ANOTHER_TAKE_KEPT)
+"""A person's decisions, which ``validate`` keeps."""
 
 
 def measure(audio: Audio, utterance: Utterance) -> dict[str, float]:
@@ -97,6 +104,11 @@ def judge(metrics: dict[str, float], settings: ValidationSettings) -> tuple[str,
             metrics["script_share"] < settings.min_script_share,
             "wrong script: share below",
         ),
+        (
+            "prompt_cer",
+            metrics.get("prompt_cer", 0.0) > settings.max_prompt_cer,
+            "read differently from the prompt: CER above",
+        ),
     ]
     limits = {
         "shorter than": settings.min_duration_s,
@@ -112,6 +124,7 @@ def judge(metrics: dict[str, float], settings: ValidationSettings) -> tuple[str,
         "no-speech probability above": settings.max_no_speech_prob,
         "repetitive text: compression ratio above": settings.max_compression_ratio,
         "wrong script: share below": settings.min_script_share,
+        "read differently from the prompt: CER above": settings.max_prompt_cer,
     }
     return tuple(
         f"{name} {metrics[name]:.3g}: {label} {limits[label]:g}"

@@ -21,14 +21,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from lbrxvoicepro.audio import decode, encode
 from lbrxvoicepro.dataset.crypto import AudioCipher
+from lbrxvoicepro.dataset.rows import from_row, now, to_row, words_json
 from lbrxvoicepro.errors import LbrxError
 from lbrxvoicepro.text.spoken import spoken_form
-from lbrxvoicepro.types import Audio, Speaker, Utterance, Word
+from lbrxvoicepro.types import Audio, Speaker, Utterance
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS speakers (
@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS utterances (
 CREATE INDEX IF NOT EXISTS utterances_by_speaker ON utterances(speaker_id);
 """
 AUDIO_DIR = "audio"
+TAKES_DIR = "takes"
+"""Studio takes as recorded, whole (utterances hold their trimmed speech)."""
 SPEAKER_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,63}\Z")
 """A speaker id names a folder under ``audio/``: never ``..``, a separator or a newline."""
 LOCK_FILE = ".lock"
@@ -139,11 +141,11 @@ class DatasetStore:
             db.execute("ALTER TABLE utterances ADD COLUMN spoken_text TEXT NOT NULL DEFAULT ''")
             db.execute("ALTER TABLE utterances ADD COLUMN spoken_words TEXT NOT NULL DEFAULT '[]'")
             for row in db.execute("SELECT * FROM utterances").fetchall():
-                old = _utterance(row)
+                old = from_row(row)
                 spoken, words = spoken_form(old.text, old.words, old.language)
                 db.execute(
                     "UPDATE utterances SET spoken_text=?, spoken_words=? WHERE id=?",
-                    (spoken, _words_json(words), old.id),
+                    (spoken, words_json(words), old.id),
                 )
 
     def close(self) -> None:
@@ -225,16 +227,7 @@ class DatasetStore:
     def add_utterance(self, audio: Audio, draft: Utterance) -> Utterance:
         """Store audio and its catalog row; the id and audio path are assigned here."""
         identifier = uuid.uuid4().hex[:16]
-        relative = f"{AUDIO_DIR}/{draft.speaker_id}/{identifier}.flac"
-        if self.cipher is None:
-            encode(audio, self.root / relative, mode=0o600)
-        else:
-            relative += ".enc"
-            buffer = io.BytesIO()
-            encode(audio, buffer, "flac")
-            _write_atomically(
-                self.root / relative, self.cipher.encrypt(buffer.getvalue(), relative)
-            )
+        relative = self._write_audio(audio, f"{AUDIO_DIR}/{draft.speaker_id}/{identifier}.flac")
         utterance = dataclasses.replace(
             draft,
             id=identifier,
@@ -244,7 +237,7 @@ class DatasetStore:
         )
         try:
             with self._transaction() as db:
-                row = _row(utterance)
+                row = to_row(utterance)
                 marks = ", ".join("?" * len(row))
                 db.execute(
                     f"INSERT INTO utterances ({', '.join(row)}) VALUES ({marks})",
@@ -255,6 +248,62 @@ class DatasetStore:
             raise
         return utterance
 
+    def _write_audio(self, audio: Audio, relative: str) -> str:
+        """Write FLAC atomically (encrypted, as ``.flac.enc``, with a key); returns the path."""
+        if self.cipher is None:
+            encode(audio, self.root / relative, mode=0o600)
+            return relative
+        relative += ".enc"
+        buffer = io.BytesIO()
+        encode(audio, buffer, "flac")
+        _write_atomically(self.root / relative, self.cipher.encrypt(buffer.getvalue(), relative))
+        return relative
+
+    def add_take(self, audio: Audio, speaker_id: str) -> str:
+        """Keep a recording exactly as it was captured (lossless, at its own rate), before
+        anything judges it; returns its path in the store. Takes are never tidied away."""
+        return self._write_audio(audio, f"{TAKES_DIR}/{speaker_id}/{uuid.uuid4().hex[:16]}.flac")
+
+    def read_take(self, relative: str) -> Audio:
+        return self._read(relative)
+
+    def utterance(self, identifier: str) -> Utterance:
+        row = self._db.execute("SELECT * FROM utterances WHERE id=?", (identifier,)).fetchone()
+        if row is None:
+            raise DatasetError(f"no utterance {identifier!r} in {self.root}")
+        return from_row(row)
+
+    def revise(
+        self,
+        identifier: str,
+        text: str | None = None,
+        status: tuple[str, tuple[str, ...]] | None = None,
+    ) -> Utterance:
+        """A reviewer's change: a corrected text (its spoken form follows) and/or a new
+        (status, reasons)."""
+        utterance = self.utterance(identifier)
+        if text is not None:
+            spoken, spoken_words = spoken_form(text, utterance.words, utterance.language)
+            utterance = dataclasses.replace(
+                utterance, text=text, spoken_text=spoken, spoken_words=spoken_words
+            )
+        if status is not None:
+            utterance = dataclasses.replace(utterance, status=status[0], reasons=status[1])
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE utterances SET text=?, spoken_text=?, spoken_words=?, status=?, reasons=? "
+                "WHERE id=?",
+                (
+                    utterance.text,
+                    utterance.spoken_text,
+                    words_json(utterance.spoken_words),
+                    utterance.status,
+                    json.dumps(list(utterance.reasons)),
+                    identifier,
+                ),
+            )
+        return utterance
+
     def utterances(self, status: str | None = None, speaker: str | None = None) -> list[Utterance]:
         query, arguments = "SELECT * FROM utterances WHERE 1=1", list[str]()
         if status:
@@ -262,7 +311,7 @@ class DatasetStore:
         if speaker:
             query, arguments = query + " AND speaker_id = ?", [*arguments, speaker]
         rows = self._db.execute(query + " ORDER BY created_at, id", arguments).fetchall()
-        return [_utterance(row) for row in rows]
+        return [from_row(row) for row in rows]
 
     def set_quality(
         self, identifier: str, status: str, reasons: tuple[str, ...], metrics: dict[str, float]
@@ -292,7 +341,7 @@ class DatasetStore:
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
-                (path, speaker_id, status, reason, utterances, _now()),
+                (path, speaker_id, status, reason, utterances, now()),
             )
 
     def failed_sources(self) -> list[tuple[str, str]]:
@@ -320,12 +369,15 @@ class DatasetStore:
 
     def read_audio(self, utterance: Utterance) -> Audio:
         """The utterance's audio, decrypted when the dataset is encrypted."""
-        path = self.audio(utterance)
-        if not utterance.audio_path.endswith(".enc"):
+        return self._read(utterance.audio_path)
+
+    def _read(self, relative: str) -> Audio:
+        path = self.root / relative
+        if not relative.endswith(".enc"):
             return decode(path)
         if self.cipher is None:
             raise DatasetError(f"{path}: encrypted, and no key was given")
-        return decode(self.cipher.decrypt(path.read_bytes(), utterance.audio_path))
+        return decode(self.cipher.decrypt(path.read_bytes(), relative))
 
 
 def _private_folder(path: Path) -> None:
@@ -342,60 +394,3 @@ def _write_atomically(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _words_json(words: tuple[Word, ...]) -> str:
-    return json.dumps([dataclasses.astuple(w) for w in words], ensure_ascii=False)
-
-
-def _row(u: Utterance) -> dict[str, object]:
-    return {
-        "id": u.id,
-        "speaker_id": u.speaker_id,
-        "audio_path": u.audio_path,
-        "duration": u.duration,
-        "sample_rate": u.sample_rate,
-        "text": u.text,
-        "words": _words_json(u.words),
-        "language": u.language,
-        "source": u.source,
-        "source_start": u.source_start,
-        "source_end": u.source_end,
-        "avg_logprob": u.avg_logprob,
-        "no_speech_prob": u.no_speech_prob,
-        "compression_ratio": u.compression_ratio,
-        "status": u.status,
-        "reasons": json.dumps(list(u.reasons)),
-        "metrics": json.dumps(u.metrics),
-        "created_at": _now(),
-        "spoken_text": u.spoken_text,
-        "spoken_words": _words_json(u.spoken_words),
-    }
-
-
-def _utterance(row: sqlite3.Row) -> Utterance:
-    return Utterance(
-        id=row["id"],
-        speaker_id=row["speaker_id"],
-        audio_path=row["audio_path"],
-        duration=row["duration"],
-        sample_rate=row["sample_rate"],
-        text=row["text"],
-        words=tuple(Word(*w) for w in json.loads(row["words"])),
-        language=row["language"],
-        source=row["source"],
-        source_start=row["source_start"],
-        source_end=row["source_end"],
-        avg_logprob=row["avg_logprob"],
-        no_speech_prob=row["no_speech_prob"],
-        compression_ratio=row["compression_ratio"],
-        status=row["status"],
-        reasons=tuple(json.loads(row["reasons"])),
-        metrics=json.loads(row["metrics"]),
-        spoken_text=row["spoken_text"],
-        spoken_words=tuple(Word(*w) for w in json.loads(row["spoken_words"])),
-    )

@@ -11,7 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lbrxvoicepro.config import ValidationSettings
-from lbrxvoicepro.dataset.quality import audio_fingerprint, judge, measure
+from lbrxvoicepro.dataset.quality import (
+    RECORDED_METRICS,
+    REVIEW_REASONS,
+    audio_fingerprint,
+    judge,
+    measure,
+)
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.errors import AudioDecodeError
 
@@ -63,8 +69,11 @@ def validate(
             metrics: dict[str, float] = {}
             reasons: tuple[str, ...] = (f"unreadable audio: {error.reason}",)
         else:
-            metrics = measure(audio, utterance)
+            # what was measured once, when it was recorded: a take's CER against its prompt
+            recorded = {k: v for k, v in utterance.metrics.items() if k in RECORDED_METRICS}
+            metrics = {**measure(audio, utterance), **recorded}
             reasons = judge(metrics, settings)
+            reasons += tuple(r for r in utterance.reasons if r in REVIEW_REASONS)
             fingerprint = audio_fingerprint(audio)
             if fingerprint in seen:
                 reasons += (f"duplicate audio of {seen[fingerprint]}",)

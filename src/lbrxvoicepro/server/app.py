@@ -41,6 +41,7 @@ from lbrxvoicepro.server import (
     dataset_routes,
     pages,
     stream_transcribe,
+    studio_routes,
 )
 from lbrxvoicepro.server.audio_routes import VoiceNotOffered
 from lbrxvoicepro.server.auth import AuthError, Forbidden, KeyStore
@@ -107,6 +108,7 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
         audio_routes.router,
         chat_routes.router,
         dataset_routes.router,
+        studio_routes.router,
         stream_transcribe.router,
         converse.router,
         pages.router,

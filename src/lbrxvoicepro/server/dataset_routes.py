@@ -37,7 +37,7 @@ def _root(state: ServerState, name: str, create: bool = False) -> Path:
     return root
 
 
-def _open(state: ServerState, name: str, create: bool = False) -> DatasetStore:
+def open_dataset(state: ServerState, name: str, create: bool = False) -> DatasetStore:
     return DatasetStore(_root(state, name, create), cipher_for(state.settings.dataset))
 
 
@@ -68,13 +68,13 @@ async def list_datasets(request: Request, _: Collector) -> dict[str, list[str]]:
 
 @router.post("/{name}", status_code=201)
 async def create_dataset(request: Request, name: str, _: Collector) -> dict[str, object]:
-    store = await asyncio.to_thread(_open, state_of(request), name, True)
+    store = await asyncio.to_thread(open_dataset, state_of(request), name, True)
     return _summary(store, name)
 
 
 @router.get("/{name}")
 async def describe_dataset(request: Request, name: str, _: Collector) -> dict[str, object]:
-    store = await asyncio.to_thread(_open, state_of(request), name)
+    store = await asyncio.to_thread(open_dataset, state_of(request), name)
     return _summary(store, name)
 
 
@@ -90,7 +90,7 @@ async def add_audio(
     from lbrxvoicepro.dataset.builder import DatasetBuilder
 
     state = state_of(request)
-    store = await asyncio.to_thread(_open, state, name)
+    store = await asyncio.to_thread(open_dataset, state, name)
     if speaker not in {s.id for s in store.speakers()}:
         store.add_speaker(Speaker(speaker, speaker, state.settings.asr.language))
     transcriber = await asyncio.to_thread(state.models.transcriber)
@@ -129,7 +129,7 @@ async def validate_dataset(request: Request, name: str, _: Collector) -> dict[st
     from lbrxvoicepro.dataset.validate import validate
 
     state = state_of(request)
-    store = await asyncio.to_thread(_open, state, name)
+    store = await asyncio.to_thread(open_dataset, state, name)
     report = await asyncio.to_thread(validate, store, state.settings.dataset.validation)
     await asyncio.to_thread(write_report, report, store.root)
     return {
@@ -152,7 +152,7 @@ async def export_dataset(
     from lbrxvoicepro.dataset.exporters import convert
 
     state = state_of(request)
-    store = await asyncio.to_thread(_open, state, name)
+    store = await asyncio.to_thread(open_dataset, state, name)
     work = Path(tempfile.mkdtemp(prefix="lbrx-export-"))
     try:
         await asyncio.to_thread(convert, store, format, work / format, "ratio", validation)

@@ -1,5 +1,6 @@
 """Browser pages served by ``serve``: ``/talk``, a voice conversation over
-``/v1/stream/converse``. The pages hold no data, so they load without credentials; what they
+``/v1/stream/converse``; ``/studio``, prompted recording of a dataset, and ``/studio/review``,
+its review (docs/studio.md). The pages hold no data, so they load without credentials; what they
 do goes through the API with the key or token the user enters."""
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from fastapi.responses import FileResponse
 router = APIRouter(include_in_schema=False)
 
 FOLDER = Path(__file__).parent / "pages"
-MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
 HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
@@ -32,6 +37,16 @@ def _page(name: str) -> FileResponse:
 @router.get("/talk")
 async def talk() -> FileResponse:
     return _page("talk.html")
+
+
+@router.get("/studio")
+async def studio() -> FileResponse:
+    return _page("studio.html")
+
+
+@router.get("/studio/review")
+async def studio_review() -> FileResponse:
+    return _page("review.html")
 
 
 @router.get("/pages/{name}")

@@ -1,5 +1,6 @@
-// The microphone as 100 ms frames of 16 kHz mono PCM16 (the AudioContext runs at 16 kHz, so the
-// browser resamples the device), each posted with its peak level for the meter.
+// The microphone's first channel as frames of 1600 mono PCM16 samples at the AudioContext's rate
+// (/talk runs it at 16 kHz, so 100 ms; /studio at the device's own rate), each posted with its
+// peak level for the meter.
 const FRAME = 1600;
 
 class Pcm16Capture extends AudioWorkletProcessor {
