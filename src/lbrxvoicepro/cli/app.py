@@ -40,6 +40,7 @@ app.add_typer(kb_cli.app, name="kb")
 app.command("ask")(kb_cli.ask)
 app.command("talk")(talk_cli.talk)
 app.command("serve")(serve_cli.serve)
+app.command("studio")(serve_cli.studio)
 app.command("doctor")(doctor_cli.doctor)
 app.add_typer(serve_cli.auth_app, name="auth")
 

@@ -1,4 +1,4 @@
-"""``serve`` and the ``auth`` commands (API keys, tokens)."""
+"""``serve``, ``studio`` and the ``auth`` commands (API keys, tokens)."""
 
 from __future__ import annotations
 
@@ -25,14 +25,8 @@ def serve(
         bool, typer.Option("--no-auth", help="No credentials needed (only on a loopback address).")
     ] = False,
 ) -> None:
-    """Run the OpenAI-compatible REST and WebSocket server and the /talk voice page
-    (docs/server.md)."""
-    import uvicorn
-
-    from lbrxvoicepro.server import create_app, logs
-    from lbrxvoicepro.server.deps import is_loopback
-    from lbrxvoicepro.server.protocol import guarded_protocol
-
+    """Run the OpenAI-compatible REST and WebSocket server, the /talk voice page and the
+    /studio recording studio (docs/server.md, docs/studio.md)."""
     settings: Settings = ctx.obj
     server = settings.server.model_copy(
         update={
@@ -41,11 +35,41 @@ def serve(
             "auth": settings.server.auth and not no_auth,
         }
     )
+    typer.echo(f"Talk to it in a browser: http://{server.host}:{server.port}/talk", err=True)
+    _run(settings.model_copy(update={"server": server}))
+
+
+def studio(
+    ctx: typer.Context,
+    port: Annotated[int | None, typer.Option(help="Port [default: server.port, 8000].")] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")
+    ] = True,
+) -> None:
+    """Record a dataset in the browser: the server on 127.0.0.1 without credentials, with
+    /studio opened (datasets go to server.datasets_dir; docs/studio.md)."""
+    settings: Settings = ctx.obj
+    server = settings.server.model_copy(
+        update={"host": "127.0.0.1", "port": port or settings.server.port, "auth": False}
+    )
+    address = f"http://127.0.0.1:{server.port}/studio"
+    typer.echo(f"The studio: {address} (datasets in {server.datasets_dir})", err=True)
+    _run(settings.model_copy(update={"server": server}), address if open_browser else None)
+
+
+def _run(settings: Settings, open_when_up: str | None = None) -> None:
+    import uvicorn
+
+    from lbrxvoicepro.server import create_app, logs
+    from lbrxvoicepro.server.deps import is_loopback
+    from lbrxvoicepro.server.protocol import guarded_protocol
+
+    server = settings.server
     if not server.auth and not is_loopback(server.host):
         raise ConfigError(
             f"refusing to serve on {server.host} without auth: bind to 127.0.0.1, or keep auth on"
         )
-    app = create_app(settings.model_copy(update={"server": server}))
+    app = create_app(settings)
     config = uvicorn.Config(
         app,
         host=server.host,
@@ -69,7 +93,10 @@ def serve(
     # The event loop takes the GIL back from a model's worker thread within 1 ms instead of
     # 5 ms: each loop iteration may wait that long, and a request spans several.
     sys.setswitchinterval(0.001)
-    typer.echo(f"Talk to it in a browser: http://{server.host}:{server.port}/talk", err=True)
+    if open_when_up:
+        import webbrowser
+
+        app.router.on_startup.append(lambda: webbrowser.open(open_when_up))
     uvicorn.Server(config).run()
 
 

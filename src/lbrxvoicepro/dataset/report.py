@@ -29,6 +29,7 @@ LABELS = {
     "no_speech_prob": "ASR no-speech probability",
     "compression_ratio": "transcript compression ratio",
     "script_share": "share of letters in the language's script",
+    "prompt_cer": "CER against the prompt (studio takes)",
 }
 
 

@@ -157,7 +157,7 @@ def review(
 ) -> Utterance:
     """A collector's change: a corrected transcript, ``rejected`` (kept, marked as a person's
     decision) or ``accepted`` (restored; for a studio take, its prompt's kept take)."""
-    decision = None
+    decision: tuple[str, tuple[str, ...]] | None = None
     if status == "rejected":
         decision = ("rejected", (REJECTED_IN_REVIEW,))
     elif status == "accepted":

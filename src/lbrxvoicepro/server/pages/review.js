@@ -2,7 +2,7 @@
 // restore, the distributions the thresholds judge, and exports downloaded as a zip.
 "use strict";
 
-const review = { dataset: "", rows: 0 };
+const review = { dataset: "", rows: 0, loads: 0 }; // rows shown, and how often (for tests)
 window.review = review;
 
 async function open(event) {
@@ -16,12 +16,13 @@ async function open(event) {
       apiJson(`/v1/datasets/${review.dataset}/charts`),
     ]);
     const accepted = utterances.filter((u) => u.status === "accepted");
-    const minutes = (list) => (list.reduce((sum, u) => sum + u.duration, 0) / 60).toFixed(1);
-    $("summary").textContent = `${utterances.length} utterances, ${minutes(utterances)} min; `
-      + `${accepted.length} accepted, ${minutes(accepted)} min.`;
+    const length = (list) => clock(list.reduce((sum, u) => sum + u.duration, 0));
+    $("summary").textContent = `${utterances.length} utterances, ${length(utterances)} (min:s); `
+      + `${accepted.length} accepted, ${length(accepted)}.`;
     $("charts").innerHTML = charts.map((c) => c.svg).join(""); // drawn by the server (matplotlib)
     $("utterances").tBodies[0].replaceChildren(...utterances.map(row));
     review.rows = utterances.length;
+    review.loads += 1;
     $("review").hidden = false;
   } catch (error) {
     showError(error);

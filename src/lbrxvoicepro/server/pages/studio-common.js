@@ -36,6 +36,10 @@ function showError(error) {
   $("error").textContent = error ? `${error.message || error}` : "";
 }
 
+// 75.4 seconds → "1:15"
+const clock = (seconds) =>
+  `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`;
+
 let playing = null;
 
 async function playUtterance(dataset, id) {

@@ -14,6 +14,7 @@ const studio = {
   promptSet: "",
   prompts: [], // [{number, text, takes}] from /progress
   number: 1, // the prompt on screen
+  context: null, // the session's AudioContext
   recording: null,
   pending: [], // takes not yet stored by the server: {number, pcm, rate}
   delivering: false,
@@ -65,6 +66,7 @@ async function begin(event) {
         body: await file.text(),
       });
     }
+    await openAudio();
     const progress = await refresh();
     $("prompt").lang = $("language").value;
     $("reading").hidden = false;
@@ -80,8 +82,8 @@ async function refresh() {
   studio.prompts = progress.prompts;
   $("total").textContent = progress.total;
   $("done").textContent = progress.done;
-  $("recorded").textContent = (progress.seconds_recorded / 60).toFixed(1);
-  $("accepted").textContent = (progress.seconds_accepted / 60).toFixed(1);
+  $("recorded").textContent = clock(progress.seconds_recorded);
+  $("accepted").textContent = clock(progress.seconds_accepted);
   return progress;
 }
 
@@ -130,19 +132,40 @@ async function revise(id, keep) {
   listTakes();
 }
 
+const MICROPHONE = {
+  audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+};
+
+// One audio context for the session, at the microphone's own rate (nothing is resampled), with
+// the capture worklet loaded once: a take then needs nothing from the server until it is sent.
+async function openAudio() {
+  if (studio.context) return;
+  const probe = await navigator.mediaDevices.getUserMedia(MICROPHONE);
+  const rate = probe.getAudioTracks()[0].getSettings().sampleRate;
+  probe.getTracks().forEach((track) => track.stop());
+  studio.context = rate ? new AudioContext({ sampleRate: rate }) : new AudioContext();
+  await studio.context.audioWorklet.addModule("/pages/capture-worklet.js");
+}
+
 async function record() {
   showError(null);
   $("verdict").hidden = true;
-  const stream = await navigator.mediaDevices.getUserMedia({
-    audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-  });
-  const context = new AudioContext(); // the device's own rate: nothing is resampled
-  await context.audioWorklet.addModule("/pages/capture-worklet.js");
-  const node = new AudioWorkletNode(context, "pcm16-capture", { numberOfOutputs: 0 });
-  const take = { stream, context, frames: [], samples: 0, peak: 0, number: studio.number };
+  // the take exists from the key press on, so a second press stops it rather than starting
+  // another while the microphone opens
+  const take = { frames: [], samples: 0, peak: 0, number: studio.number, stopAsked: false };
   studio.recording = take;
-  studio.stats.sampleRate = context.sampleRate;
   studio.stats.captured = 0;
+  const context = studio.context;
+  try {
+    take.stream = await navigator.mediaDevices.getUserMedia(MICROPHONE);
+    await context.resume();
+  } catch (error) {
+    studio.recording = null;
+    throw new Error(`No microphone: ${error.message || error.name}`);
+  }
+  const node = new AudioWorkletNode(context, "pcm16-capture", { numberOfOutputs: 0 });
+  take.source = context.createMediaStreamSource(take.stream);
+  studio.stats.sampleRate = context.sampleRate;
   $("rate").textContent = `${context.sampleRate} Hz, 16-bit`;
   $("clipping").hidden = true;
   $("quiet").hidden = true;
@@ -157,16 +180,21 @@ async function record() {
     if (data.peak >= CLIPPED_PEAK) $("clipping").hidden = false;
     $("quiet").hidden = !(studio.stats.captured > 1.5 && take.peak < QUIET_PEAK);
   };
-  context.createMediaStreamSource(stream).connect(node);
+  take.source.connect(node);
   status("recording", "recording");
+  if (take.stopAsked) await stopRecording();
 }
 
 async function stopRecording() {
   const take = studio.recording;
+  if (!take.source) {
+    take.stopAsked = true; // still opening the microphone: stopped as soon as it is open
+    return;
+  }
   studio.recording = null;
+  take.source.disconnect();
   take.stream.getTracks().forEach((track) => track.stop());
-  const rate = take.context.sampleRate;
-  await take.context.close();
+  const rate = studio.context.sampleRate;
   $("level").value = 0;
   const pcm = new Int16Array(take.samples);
   let offset = 0;
