@@ -12,7 +12,7 @@ PROJECT := $(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links --upgrade
 DEMO_EXTRAS := piper,kb,llm,server
-TEST_EXTRAS := dev,piper,csm,kb,llm,postgres,server
+TEST_EXTRAS := dev,piper,csm,kb,llm,postgres,ray,server
 DEMO_CACHE := .cache
 DEMO_KB := LBRX_CACHE_DIR=$(DEMO_CACHE) LBRX_KB__DATA_DIR=$(DEMO_CACHE)/demo/kb
 

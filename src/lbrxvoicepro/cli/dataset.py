@@ -123,6 +123,17 @@ def ingest(
     speaker_id: SpeakerOption,
     language: SpeakerLanguageOption = None,
     dataset: DatasetOption = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Decode, find speech and transcribe on a Ray cluster: 'auto' (the one `ray "
+            "start` runs here), its address (host:6379), or 'local' (a private one). This "
+            "process still stores everything; the files must be on storage every node reads. "
+            "Needs lbrxvoicepro[ray] (docs/datasets.md).",
+        ),
+    ] = None,
 ) -> None:
     """Add recordings: cut by VAD, transcribe, judge and store; resumable, skips done files."""
     from rich.progress import Progress
@@ -133,6 +144,12 @@ def ingest(
     store = open_store(settings, dataset, create=True)
     ensure_speaker(store, speaker_id, settings, language)
     builder = builder_for(settings, store)
+    recognition = None
+    if ray:
+        from lbrxvoicepro.dataset.distributed import RayRecognition, connect
+
+        connect(ray)
+        recognition = RayRecognition(settings, ray)
     report = IngestReport()
     with Progress(transient=True) as progress:
         task = progress.add_task("ingesting", total=len(expand(paths)))
@@ -143,7 +160,11 @@ def ingest(
 
         _until_done_or_interrupted(
             lambda: builder.ingest(
-                paths, speaker_id, lambda _: progress.advance(task), report=report
+                paths,
+                speaker_id,
+                lambda _: progress.advance(task),
+                report=report,
+                recognition=recognition,
             ),
             interrupted,
         )

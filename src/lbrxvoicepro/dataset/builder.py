@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -59,27 +60,19 @@ class DatasetBuilder:
         self.vad = vad
         self.settings = settings
 
-    def add_recordings(
-        self, recordings: list[tuple[Audio, str]], speaker_id: str
-    ) -> Iterator[tuple[int, list[Utterance]]]:
-        """Transcribe whole recordings in shared batches, then cut each into utterances,
-        stored as soon as its recording is transcribed; yields (index, its utterances).
-
-        Whisper sees each recording whole (full context, one 30 s window per 30 s of speech);
-        the dataset segmenter's spans then take the words whose middle falls inside them.
-        """
-        language = self.store.speaker(speaker_id).language
-        speech = [resample(audio, 16000) for audio, _ in recordings]
-        for index, transcript in self.transcriber.transcribe_each(speech, language):
-            audio, source = recordings[index]
-            spans = speech_spans(speech[index], self.vad, self.settings.dataset.segmenter)
-            yield (
-                index,
-                [
-                    self.keep(audio.slice(s.start, s.end), _cut(transcript, s, speaker_id, source))
-                    for s in spans
-                ],
+    def store_recording(
+        self, recording: Recognized, source: str, speaker_id: str
+    ) -> list[Utterance]:
+        """Cut a transcribed recording into its VAD spans and store each; Whisper saw the
+        recording whole (full context, one 30 s window per 30 s of speech), and each span
+        takes the words whose middle falls inside it."""
+        return [
+            self.keep(
+                recording.audio.slice(s.start, s.end),
+                _cut(recording.transcript, s, speaker_id, source),
             )
+            for s in recording.spans
+        ]
 
     def add_utterances(
         self,
@@ -131,50 +124,107 @@ class DatasetBuilder:
         sources: Mapping[Path, str] | None = None,
         limits: DecodeLimits | None = None,
         report: IngestReport | None = None,
+        recognition: Recognition | None = None,
     ) -> IngestReport:
-        """Add files and folders: decoding runs ahead in a worker; Whisper decodes the files of
-        each group together; every file is committed (and marked done) on its own as soon as
-        it is transcribed, and counted in ``report`` then (pass one to watch it grow).
+        """Add files and folders: ``recognition`` decodes, finds speech and transcribes them
+        (here by default: decoding runs ahead in a worker, Whisper decodes the files of each
+        group together; ``dataset.distributed`` does it on a Ray cluster). This process is the
+        single writer: every file is committed (and marked done) on its own as soon as it is
+        recognised, and counted in ``report`` then (pass one to watch it grow).
 
         A file's source name (what resuming and duplicates go by) is its absolute path, or
         what ``sources`` gives for it (uploads: their content hash and name).
         """
         report = IngestReport() if report is None else report
         files = expand(paths)
-
-        def source(path: Path) -> str:
-            return (sources or {}).get(path) or str(path.resolve())
-
-        pending = [p for p in files if self.store.source_status(source(p)) != "done"]
+        keys = {path: (sources or {}).get(path) or str(path.resolve()) for path in files}
+        pending = [p for p in files if self.store.source_status(keys[p]) != "done"]
         report.files_skipped = len(files) - len(pending)
+        for path in pending:
+            self.store.remove_source_utterances(keys[path])
+            self.store.mark_source(keys[path], speaker_id, "ingesting")
+        recognition = recognition or LocalRecognition(self, limits)
+        language = self.store.speaker(speaker_id).language
+        for path, outcome in recognition.recognize(pending, language):
+            key = keys[path]
+            if not isinstance(outcome, Recognized):
+                report.failures.append((str(path), outcome.reason))
+                self.store.mark_source(key, speaker_id, "failed", outcome.reason)
+                key = str(path)
+            else:
+                added = self.store_recording(outcome, key, speaker_id)
+                self.store.mark_source(key, speaker_id, "done", utterances=len(added))
+                report.files_done += 1
+                report.accepted += sum(u.status == "accepted" for u in added)
+                report.rejected += sum(u.status == "rejected" for u in added)
+                report.speech_seconds += sum(u.duration for u in added)
+            if advance:
+                advance(key)
+        return report
+
+
+@dataclass(frozen=True)
+class Recognized:
+    """A recording ready to store: its audio as decoded, Whisper's transcript of the whole
+    recording and the speech spans the dataset segmenter found in it."""
+
+    audio: Audio
+    transcript: Transcript
+    spans: list[SpeechSpan]
+
+
+@dataclass(frozen=True)
+class RecognitionFailed:
+    """A file whose recognition failed for a reason other than its audio (a cluster's work
+    lost even after retries); the next run tries it again."""
+
+    reason: str
+
+
+Outcome = Recognized | AudioDecodeError | RecognitionFailed
+
+
+class Recognition(Protocol):
+    """Decode, find speech and transcribe files, yielding each file once, in any order, with
+    its result or the reason it cannot be read."""
+
+    def recognize(self, paths: list[Path], language: str) -> Iterator[tuple[Path, Outcome]]: ...
+
+
+class LocalRecognition:
+    """In this process: decoding runs two files ahead in a worker thread; Whisper decodes the
+    files of each group of ``dataset.files_per_batch`` in shared batches."""
+
+    def __init__(self, builder: DatasetBuilder, limits: DecodeLimits | None = None) -> None:
+        self.builder = builder
+        self.limits = limits
+
+    def recognize(self, paths: list[Path], language: str) -> Iterator[tuple[Path, Outcome]]:
+        settings = self.builder.settings
         with ThreadPoolExecutor(max_workers=1) as pool:
-            decoded = _prefetch(pool, pending, limits)
-            size = self.settings.dataset.files_per_batch
-            for first in range(0, len(pending), size):
-                group = pending[first : first + size]
-                ready: list[tuple[Audio, str]] = []
+            decoded = _prefetch(pool, paths, self.limits)
+            for group in groups(paths, settings.dataset.files_per_batch):
+                ready: list[tuple[Path, Audio]] = []
                 for path in group:
-                    key = source(path)
-                    self.store.remove_source_utterances(key)
-                    self.store.mark_source(key, speaker_id, "ingesting")
                     audio = next(decoded)
                     if isinstance(audio, AudioDecodeError):
-                        report.failures.append((str(path), audio.reason))
-                        self.store.mark_source(key, speaker_id, "failed", audio.reason)
-                        if advance:
-                            advance(str(path))
+                        yield path, audio
                     else:
-                        ready.append((audio, key))
-                for index, added in self.add_recordings(ready, speaker_id):
-                    key = ready[index][1]
-                    self.store.mark_source(key, speaker_id, "done", utterances=len(added))
-                    report.files_done += 1
-                    report.accepted += sum(u.status == "accepted" for u in added)
-                    report.rejected += sum(u.status == "rejected" for u in added)
-                    report.speech_seconds += sum(u.duration for u in added)
-                    if advance:
-                        advance(key)
-        return report
+                        ready.append((path, audio))
+                speech = [resample(audio, 16000) for _, audio in ready]
+                transcripts = self.builder.transcriber.transcribe_each(speech, language)
+                for index, transcript in transcripts:
+                    path, audio = ready[index]
+                    spans = speech_spans(
+                        speech[index], self.builder.vad, settings.dataset.segmenter
+                    )
+                    yield path, Recognized(audio, transcript, spans)
+
+
+def groups(paths: list[Path], size: int) -> list[list[Path]]:
+    """The groups Whisper decodes together, the same wherever recognition runs (a batch's
+    make-up must not change a transcript)."""
+    return [paths[first : first + size] for first in range(0, len(paths), size)]
 
 
 def _prefetch(
