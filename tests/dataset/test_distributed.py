@@ -139,3 +139,12 @@ def test_a_driver_killed_mid_job_then_rerun_keeps_every_utterance_once(
     skipped = re.search(r"(\d+) already done", errors)
     assert skipped and 0 < int(skipped[1]) < len(CLIPS), errors  # the rerun went on
     same_catalog(catalog(dataset), single_process)
+
+
+def test_without_ray_nothing_imports_it() -> None:
+    probe = (
+        "import sys; from lbrxvoicepro.cli.app import app; "
+        "from lbrxvoicepro.dataset import builder, studio; print('ray' in sys.modules)"
+    )
+    found = subprocess.run([*CLI[:1], "-c", probe], capture_output=True, text=True, timeout=120)
+    assert found.stdout.strip() == "False", found.stderr
