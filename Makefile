@@ -30,8 +30,8 @@ $(VENV)/.demo: $(VENV)/.build requirements/demo.lock requirements/data.lock pypr
 	touch $@
 
 # Everything: the whole of test.lock (a superset of demo.lock), Redis for the server tests and
-# Debian's chromium for the browser pages' tests.
-SYSTEM_TEST_TOOLS := redis-server chromium
+# Debian's chromium for the browser pages' tests, HAProxy for the role-split services' test.
+SYSTEM_TEST_TOOLS := redis-server chromium haproxy
 $(VENV)/.test: $(VENV)/.build requirements/test.lock requirements/data.lock pyproject.toml
 	missing=$$(for tool in $(SYSTEM_TEST_TOOLS); do command -v $$tool >/dev/null || echo $$tool; done); \
 	test -z "$$missing" || { apt-get update -qq && \

@@ -58,6 +58,11 @@ class AsrSettings(BaseModel):
         "speech, less accurate)",
     )
     vad_gate: bool = Field(True, description="decode only what Silero VAD calls speech")
+    remote_url: str = Field(
+        "",
+        description="forward recognition to an ASR worker (serve --role asr) or a load balancer "
+        "in front of several, e.g. http://asr:8123; empty: decode here",
+    )
     gate_padding_s: float = Field(1.0, ge=0.0, description="context kept around speech")
     gate_min_gap_s: float = Field(2.0, ge=0.0, description="shorter silences are not cut out")
     min_window_s: float = Field(
@@ -100,6 +105,11 @@ class TtsSettings(BaseModel):
 
     voice: str = Field(
         "espeak:pl", description="backend:voice, e.g. espeak:pl, piper:en_US-joe-medium, csm:PATH"
+    )
+    remote_url: str = Field(
+        "",
+        description="forward synthesis to a TTS worker (serve --role tts) or a load balancer, "
+        "e.g. http://tts:8135; empty: synthesize here",
     )
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lbrxvoicepro.server.app import Role
 
 auth_app = typer.Typer(help="API keys and JWT bearer tokens for the server.", no_args_is_help=True)
 RoleOption = Annotated[
@@ -17,26 +20,48 @@ RoleOption = Annotated[
 ]
 
 
+ROLE_PORTS = {"all": None, "api": 8000, "asr": 8123, "tts": 8135, "llm": 8140}
+"""Each role's default port (the original design's: API 8000, ASR 8123 for files and 8126 for
+streams, TTS 8135); ``all`` uses server.port."""
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Bind address [default: server.host].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: server.port, 8000].")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port [default: server.port (8000); a worker role: its own port]."),
+    ] = None,
     no_auth: Annotated[
         bool, typer.Option("--no-auth", help="No credentials needed (only on a loopback address).")
     ] = False,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="all: everything in this process. api: everything, forwarding recognition "
+            "and synthesis to the workers named by asr.remote_url and tts.remote_url. asr "
+            "(port 8123; 8126 for a streams-only replica), tts (8135), llm (8140): a worker "
+            "serving only its routes (docs/deploy.md).",
+        ),
+    ] = "all",
 ) -> None:
     """Run the OpenAI-compatible REST and WebSocket server, the /talk voice page and the
-    /studio recording studio (docs/server.md, docs/studio.md)."""
+    /studio recording studio (docs/server.md, docs/studio.md), whole or as one role."""
+    if role not in ROLE_PORTS:
+        raise ConfigError(f"unknown role {role!r}; choose {', '.join(ROLE_PORTS)}")
     settings: Settings = ctx.obj
     server = settings.server.model_copy(
         update={
             "host": host or settings.server.host,
-            "port": port or settings.server.port,
+            "port": port or ROLE_PORTS[role] or settings.server.port,
             "auth": settings.server.auth and not no_auth,
         }
     )
-    typer.echo(f"Talk to it in a browser: http://{server.host}:{server.port}/talk", err=True)
-    _run(settings.model_copy(update={"server": server}))
+    if role in ("all", "api"):
+        typer.echo(f"Talk to it in a browser: http://{server.host}:{server.port}/talk", err=True)
+    else:
+        typer.echo(f"{role} worker on http://{server.host}:{server.port}", err=True)
+    _run(settings.model_copy(update={"server": server}), role=role)  # type: ignore[arg-type]
 
 
 def studio(
@@ -57,7 +82,7 @@ def studio(
     _run(settings.model_copy(update={"server": server}), address if open_browser else None)
 
 
-def _run(settings: Settings, open_when_up: str | None = None) -> None:
+def _run(settings: Settings, open_when_up: str | None = None, role: Role = "all") -> None:
     import uvicorn
 
     from lbrxvoicepro.server import create_app, logs
@@ -69,7 +94,7 @@ def _run(settings: Settings, open_when_up: str | None = None) -> None:
         raise ConfigError(
             f"refusing to serve on {server.host} without auth: bind to 127.0.0.1, or keep auth on"
         )
-    app = create_app(settings)
+    app = create_app(settings, role=role)
     config = uvicorn.Config(
         app,
         host=server.host,

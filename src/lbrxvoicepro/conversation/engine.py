@@ -288,7 +288,11 @@ class ConversationEngine:
         ended_at = time.perf_counter() if ended_at is None else ended_at
         timings = dict(timings or {})
         started = time.perf_counter()
-        transcript = await (recognised or self._recognise(question))
+        try:
+            transcript = await (recognised or self._recognise(question))
+        except LbrxError as error:  # the turn fails, the conversation goes on
+            await self._emit(TurnFailed(str(error), type(error).__name__))
+            return
         timings["asr_ms"] = _ms(started)
         await self._emit(Heard(transcript.text))
         if not transcript.text.strip():

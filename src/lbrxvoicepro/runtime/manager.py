@@ -91,6 +91,13 @@ class ModelManager:
         from lbrxvoicepro.asr.whisper import FasterWhisperTranscriber
 
         asr = asr or self.settings.asr
+        if asr.remote_url:
+            from lbrxvoicepro.runtime.remote import RemoteTranscriber
+
+            return self._get(
+                ("remote-asr", asr.remote_url, asr.language),
+                lambda: RemoteTranscriber(asr.remote_url, self.settings.server, asr.language),
+            )
         model = self.whisper(
             asr.model, asr.device, asr.compute_type, asr.cpu_threads, asr.min_window_s
         )
@@ -102,6 +109,13 @@ class ModelManager:
         from lbrxvoicepro.tts import create_synthesizer
 
         voice = voice or self.settings.tts.voice
+        if url := self.settings.tts.remote_url:
+            from lbrxvoicepro.runtime.remote import RemoteSynthesizer
+
+            return self._get(
+                ("remote-tts", url, voice),
+                lambda: RemoteSynthesizer(url, self.settings.server, voice),
+            )
         return self._get(("tts", voice), lambda: create_synthesizer(voice))
 
     def embedder(self) -> Embedder:

@@ -7,8 +7,9 @@ import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from pathlib import Path
+from typing import Literal
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -34,6 +35,7 @@ from lbrxvoicepro.errors import (
 )
 from lbrxvoicepro.pipeline import VoicePipeline
 from lbrxvoicepro.runtime import ModelManager
+from lbrxvoicepro.runtime.remote import WorkerError
 from lbrxvoicepro.server import (
     audio_routes,
     chat_routes,
@@ -70,10 +72,24 @@ STATUS: list[tuple[type[LbrxError], int]] = [
     (Busy, 503),
     (PromptTooLong, 400),
     (LLMError, 502),
+    (WorkerError, 502),
 ]
 
 
-def create_app(settings: Settings, models: ModelManager | None = None) -> FastAPI:
+Role = Literal["all", "api", "asr", "tts", "llm"]
+WORKER_ROUTES: dict[str, set[str]] = {
+    "asr": {"/v1/audio/transcriptions", "/v1/stream/transcribe"},
+    "tts": {"/v1/audio/speech"},
+    "llm": {"/v1/chat/completions", "/v1/models"},
+}
+"""What a worker role serves (besides /healthz, /metrics and the docs); ``api`` and ``all``
+serve everything, forwarding recognition and synthesis when ``asr.remote_url`` and
+``tts.remote_url`` name workers (docs/deploy.md)."""
+
+
+def create_app(
+    settings: Settings, models: ModelManager | None = None, role: Role = "all"
+) -> FastAPI:
     cipher_for(settings.dataset)  # a malformed at-rest key stops the start, not each request
     models = models or ModelManager(settings, freeze_after_load=True)
     public_docs = not settings.server.auth
@@ -113,7 +129,7 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
         converse.router,
         pages.router,
     ):
-        app.include_router(router)
+        app.include_router(_for_role(router, role))
     _add_errors(app, settings)
     add_metrics(app, app.state.lbrx.decoder)
     app.add_middleware(
@@ -127,6 +143,15 @@ def create_app(settings: Settings, models: ModelManager | None = None) -> FastAP
         return {"status": "ok"}
 
     return app
+
+
+def _for_role(router: APIRouter, role: Role) -> APIRouter:
+    """The router, or for a worker role only the routes that role serves."""
+    if role not in WORKER_ROUTES:
+        return router
+    serving = APIRouter()
+    serving.routes.extend(r for r in router.routes if getattr(r, "path", "") in WORKER_ROUTES[role])
+    return serving
 
 
 def _add_private_docs(app: FastAPI) -> None:

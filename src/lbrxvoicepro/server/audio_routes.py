@@ -107,13 +107,19 @@ def _verbose(transcript: Transcript, words: bool) -> dict[str, object]:
                 "text": s.text,
                 "avg_logprob": s.avg_logprob,
                 "no_speech_prob": s.no_speech_prob,
+                "compression_ratio": s.compression_ratio,
             }
             for number, s in enumerate(transcript.segments)
         ],
     }
     if words:
         body["words"] = [
-            {"word": w.text.strip(), "start": round(w.start, 3), "end": round(w.end, 3)}
+            {
+                "word": w.text.strip(),
+                "start": round(w.start, 3),
+                "end": round(w.end, 3),
+                "probability": round(w.probability, 4),
+            }
             for s in transcript.segments
             for w in s.words
         ]

@@ -25,6 +25,10 @@ from lbrxvoicepro.errors import ConfigError, LbrxError
 Role = Literal["user", "collector", "admin"]
 ROLES: tuple[Role, ...] = ("user", "collector", "admin")
 KEY_PREFIX = "lbrx_"
+FORWARDING = "lbrx-forwarding"
+"""The subject of the tokens an API process calls its workers with (signed with the shared
+``server.jwt_secret``, which can mint any token anyway): the workers do not rate-limit them,
+since the API has already limited the callers whose work they carry."""
 
 
 class AuthError(LbrxError):

@@ -14,7 +14,15 @@ from lbrxvoicepro.asr.scheduler import DecodeScheduler
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.pipeline import VoicePipeline
 from lbrxvoicepro.runtime import ModelManager
-from lbrxvoicepro.server.auth import AuthError, Forbidden, KeyStore, Principal, Role, verify_token
+from lbrxvoicepro.server.auth import (
+    FORWARDING,
+    AuthError,
+    Forbidden,
+    KeyStore,
+    Principal,
+    Role,
+    verify_token,
+)
 from lbrxvoicepro.server.limits import RateLimiter, StreamSlots
 from lbrxvoicepro.server.sessions import SessionStore
 
@@ -80,6 +88,9 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
 
 
 def check(state: ServerState, connection: Request | WebSocket, role: Role) -> Principal:
+    forwarded = _forwarding(state, connection)
+    if forwarded is not None and forwarded.allows(role):
+        return forwarded
     address = connection.client.host if connection.client else "unknown"
     state.limiter.check_address(address)
     principal = authenticate(state, connection)
@@ -87,3 +98,15 @@ def check(state: ServerState, connection: Request | WebSocket, role: Role) -> Pr
         raise Forbidden(f"this needs the {role!r} role; the caller has {principal.role!r}")
     state.limiter.check_caller(principal.subject)
     return principal
+
+
+def _forwarding(state: ServerState, connection: Request | WebSocket) -> Principal | None:
+    """An API process's call to this worker (a valid token for ``FORWARDING``), else None."""
+    header = connection.headers.get("authorization", "")
+    if not (state.settings.server.auth and header.lower().startswith("bearer ")):
+        return None
+    try:
+        principal = verify_token(state.settings.server, header[7:].strip())
+    except AuthError:
+        return None
+    return principal if principal.subject == FORWARDING else None
