@@ -103,8 +103,9 @@ class TurnDone:
 
 @dataclass(frozen=True)
 class TurnFailed:
-    """The turn's answer was lost (the language model's process crashed, say); the
-    conversation goes on."""
+    """The turn was lost: its question could not be recognised (an ASR worker unreachable,
+    say) or its answer failed (the language model's process crashed); the conversation goes
+    on."""
 
     wire_type: ClassVar[str] = "error"
     message: str
