@@ -137,6 +137,7 @@ class TimedRecognition:
 
 
 def ray_main(repeats: int) -> None:
+    import ray
     from ray.cluster_utils import Cluster
 
     from lbrxvoicepro.config import load_settings
@@ -185,6 +186,7 @@ def ray_main(repeats: int) -> None:
         f"{writer / len(files) * 1000:.0f} ms per file, at most "
         f"{hours * 3600 / writer:.0f} hours of audio per hour through one writer"
     )
+    ray.shutdown()
     cluster.shutdown()
     shutil.rmtree(work)
 

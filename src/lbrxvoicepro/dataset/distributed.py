@@ -13,6 +13,7 @@ with the reason, and the next run redoes it. Ray is imported only here (``lbrxvo
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,7 @@ def connect(address: str) -> None:
         raise ConfigError("--ray needs Ray: pip install 'lbrxvoicepro[ray]'") from error
     if not ray.is_initialized():
         ray.init(
-            address=None if address == "local" else address,
+            address=address,  # "local" always starts a new one, never a stale cluster's
             include_dashboard=False,
             log_to_driver=False,
             logging_level=logging.WARNING,
@@ -139,7 +140,12 @@ class _Recognizer:
     """An actor holding Whisper: built once, it transcribes a group of files together."""
 
     def __init__(self, settings: Settings) -> None:
-        self.transcriber = _models(settings).transcriber()
+        asr = settings.asr
+        if not asr.cpu_threads:
+            # Ray limits a one-CPU worker's thread pools to one thread; Whisper, the bulk of
+            # the work, gets the node's cores as it would in one process.
+            asr = asr.model_copy(update={"cpu_threads": os.cpu_count() or 1})
+        self.transcriber = _models(settings).transcriber(asr)
 
     def transcribe(
         self, language: str, *prepared: Prepared | AudioDecodeError

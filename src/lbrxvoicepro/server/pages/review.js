@@ -36,15 +36,6 @@ function cell(content) {
   return td;
 }
 
-function action(label, work) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "quiet";
-  button.textContent = label;
-  button.onclick = () => work().catch(showError);
-  return button;
-}
-
 function row(utterance) {
   const tr = document.createElement("tr");
   tr.className = utterance.status;
@@ -55,11 +46,11 @@ function row(utterance) {
   const reasons = utterance.reasons.length ? ` (${utterance.reasons.join("; ")})` : "";
   const buttons = document.createElement("span");
   buttons.append(
-    action("play", () => playUtterance(review.dataset, utterance.id)),
-    action("save text", () => revise(utterance.id, { text: text.value })),
+    button("play", () => playUtterance(review.dataset, utterance.id)),
+    button("save text", () => revise(utterance.id, { text: text.value })),
     utterance.status === "accepted"
-      ? action("reject", () => revise(utterance.id, { status: "rejected" }))
-      : action("restore", () => revise(utterance.id, { status: "accepted" })),
+      ? button("reject", () => revise(utterance.id, { status: "rejected" }))
+      : button("restore", () => revise(utterance.id, { status: "accepted" })),
   );
   tr.append(
     cell(utterance.speaker),

@@ -36,6 +36,16 @@ function showError(error) {
   $("error").textContent = error ? `${error.message || error}` : "";
 }
 
+// A small button that runs ``action`` (a promise) and shows its failure on the page.
+function button(label, action) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = "quiet";
+  element.textContent = label;
+  element.onclick = () => action().catch(showError);
+  return element;
+}
+
 // 75.4 seconds → "1:15"
 const clock = (seconds) =>
   `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`;

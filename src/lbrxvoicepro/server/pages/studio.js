@@ -113,15 +113,6 @@ function listTakes() {
   );
 }
 
-function button(label, action) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.className = "quiet";
-  element.textContent = label;
-  element.onclick = () => action().catch(showError);
-  return element;
-}
-
 async function revise(id, keep) {
   await api(`/v1/datasets/${studio.dataset}/utterances/${id}`, {
     method: "PATCH",
