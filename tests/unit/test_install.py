@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import sysconfig
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -17,8 +18,13 @@ def pins(lock: Path) -> dict[str, str]:
 
 
 def test_every_locked_package_is_installed_at_its_pinned_version() -> None:
+    # What pip installed into the environment; packages vendored inside another (Ray puts its
+    # own copies on sys.path once imported) come with that package's pinned version.
+    site = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
     installed = {
-        canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()
+        canonicalize_name(d.metadata["Name"]): d.version
+        for d in importlib.metadata.distributions()
+        if Path(str(d.locate_file(""))).resolve() in site
     }
     locked = pins(LOCKS / "test.lock") | pins(LOCKS / "data.lock")
     assert {n: installed.get(n) for n in locked if installed.get(n) != locked[n]} == {}
