@@ -51,7 +51,10 @@ def finished(job: subprocess.Popen[str]) -> tuple[int, str]:
     return job.returncode, errors
 
 
-def catalog(dataset: Path) -> list[tuple[str, float, str, dict[str, float]]]:
+Catalog = list[tuple[str, float, str, dict[str, float]]]
+
+
+def catalog(dataset: Path) -> Catalog:
     """Every utterance: (source file, start, text, metrics), read-only beside a running job."""
     with sqlite3.connect(f"file:{dataset / 'catalog.sqlite'}?mode=ro", uri=True) as db:
         rows = db.execute("SELECT source, source_start, text, metrics FROM utterances").fetchall()
@@ -78,6 +81,13 @@ def wait_until_some_done(dataset: Path, job: subprocess.Popen[str]) -> None:
     assert files_done(dataset) < len(CLIPS), "the job ended before it could be interrupted"
 
 
+def ray_job_under_way(dataset: Path, cache_dir: Path, cluster: str) -> subprocess.Popen[str]:
+    """An ``ingest --ray`` that has committed some files and not all."""
+    job = ingest(dataset, cache_dir, "--ray", cluster)
+    wait_until_some_done(dataset, job)
+    return job
+
+
 def recognizer_processes() -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
@@ -86,7 +96,7 @@ def recognizer_processes() -> list[psutil.Process]:
     return found
 
 
-def same_catalog(got: list, expected: list) -> None:  # type: ignore[type-arg]
+def same_catalog(got: Catalog, expected: Catalog) -> None:
     assert [row[:3] for row in got] == [row[:3] for row in expected]
     for (*_, metrics), (*_, reference) in zip(got, expected, strict=True):
         assert metrics.keys() == reference.keys()
@@ -95,7 +105,7 @@ def same_catalog(got: list, expected: list) -> None:  # type: ignore[type-arg]
 
 
 @pytest.fixture(scope="module")
-def single_process(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> list:  # type: ignore[type-arg]
+def single_process(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Catalog:
     dataset = tmp_path_factory.mktemp("single") / "dataset"
     code, errors = finished(ingest(dataset, cache_dir))
     assert code == 0, errors
@@ -105,14 +115,10 @@ def single_process(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) ->
 
 
 def test_ray_ingest_equals_one_process_and_survives_a_killed_worker(
-    cluster: str,
-    single_process: list,
-    cache_dir: Path,
-    tmp_path: Path,  # type: ignore[type-arg]
+    cluster: str, single_process: Catalog, cache_dir: Path, tmp_path: Path
 ) -> None:
     dataset = tmp_path / "dataset"
-    job = ingest(dataset, cache_dir, "--ray", cluster)
-    wait_until_some_done(dataset, job)
+    job = ray_job_under_way(dataset, cache_dir, cluster)
     workers = recognizer_processes()
     assert workers, "no Whisper actor process found"
     for worker in workers:
@@ -124,14 +130,10 @@ def test_ray_ingest_equals_one_process_and_survives_a_killed_worker(
 
 
 def test_a_driver_killed_mid_job_then_rerun_keeps_every_utterance_once(
-    cluster: str,
-    single_process: list,
-    cache_dir: Path,
-    tmp_path: Path,  # type: ignore[type-arg]
+    cluster: str, single_process: Catalog, cache_dir: Path, tmp_path: Path
 ) -> None:
     dataset = tmp_path / "dataset"
-    job = ingest(dataset, cache_dir, "--ray", cluster)
-    wait_until_some_done(dataset, job)
+    job = ray_job_under_way(dataset, cache_dir, cluster)
     job.send_signal(signal.SIGKILL)
     job.wait(timeout=60)
     code, errors = finished(ingest(dataset, cache_dir, "--ray", cluster))

@@ -147,10 +147,11 @@ class DatasetBuilder:
         language = self.store.speaker(speaker_id).language
         for path, outcome in recognition.recognize(pending, language):
             key = keys[path]
+            label = key
             if not isinstance(outcome, Recognized):
                 report.failures.append((str(path), outcome.reason))
                 self.store.mark_source(key, speaker_id, "failed", outcome.reason)
-                key = str(path)
+                label = str(path)
             else:
                 added = self.store_recording(outcome, key, speaker_id)
                 self.store.mark_source(key, speaker_id, "done", utterances=len(added))
@@ -159,7 +160,7 @@ class DatasetBuilder:
                 report.rejected += sum(u.status == "rejected" for u in added)
                 report.speech_seconds += sum(u.duration for u in added)
             if advance:
-                advance(key)
+                advance(label)
         return report
 
 
