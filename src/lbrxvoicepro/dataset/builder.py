@@ -145,7 +145,11 @@ class DatasetBuilder:
             self.store.mark_source(keys[path], speaker_id, "ingesting")
         recognition = recognition or LocalRecognition(self, limits)
         language = self.store.speaker(speaker_id).language
-        for path, outcome in recognition.recognize(pending, language):
+        waiting = set(pending)
+        decode = unfinished_groups(files, waiting, self.settings.dataset.files_per_batch)
+        for path, outcome in recognition.recognize(decode, language):
+            if path not in waiting:
+                continue
             key = keys[path]
             label = key
             if not isinstance(outcome, Recognized):
@@ -226,6 +230,13 @@ def groups(paths: list[Path], size: int) -> list[list[Path]]:
     """The groups Whisper decodes together, the same wherever recognition runs (a batch's
     make-up must not change a transcript)."""
     return [paths[first : first + size] for first in range(0, len(paths), size)]
+
+
+def unfinished_groups(files: list[Path], pending: set[Path], size: int) -> list[Path]:
+    """Every file of each group that still has a pending file, in order: a resumed run decodes
+    the same groups as an uninterrupted one (a batch's make-up can change a transcript), and
+    the files already done in them are decoded again but not stored again."""
+    return [path for group in groups(files, size) if pending.intersection(group) for path in group]
 
 
 def _prefetch(
