@@ -91,6 +91,13 @@ class AsrSettings(BaseModel):
         "read clips fallback changed no word but cost up to a quarter of the audio's length, "
         "and a short tail that fails the checks is noise the guards drop anyway",
     )
+    decode_time_factor: float = Field(
+        1.0,
+        ge=0.0,
+        description="seconds of decoding one input may take per second of its speech (counted "
+        "as at least 10 s) before the rest of it is decoded once at the first temperature, "
+        "without fallback: a busy machine or a hostile input cannot make one decode run on",
+    )
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4

@@ -1,8 +1,10 @@
-"""Findings 2 and 5: a tiny file that decodes to gigabytes, and integer audio from FFmpeg."""
+"""Findings 2 and 5: a tiny file that decodes to gigabytes, integer audio from FFmpeg, and a
+time budget per decode."""
 
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import av
@@ -11,7 +13,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from lbrxvoicepro.audio import decode
+from lbrxvoicepro import Audio
+from lbrxvoicepro.asr.whisper import FasterWhisperTranscriber
+from lbrxvoicepro.audio import decode, load
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.runtime import ModelManager
+from tests.backends.test_whisper import RecordingModel
+from tests.conftest import POLISH_CLIPS
 from tests.security.conftest import Target, Watch
 
 
@@ -75,3 +83,31 @@ def test_integer_samples_from_ffmpeg_are_scaled_before_the_channels_are_averaged
     audio = decode(buffer.getvalue())
     assert audio.sample_rate == 16000 and abs(audio.duration - 1.0) < 0.05
     assert 0.45 < float(np.abs(audio.samples).max()) <= 0.51
+
+
+@pytest.mark.engines("whisper")
+def test_a_decode_past_its_time_budget_goes_on_without_temperature_fallback(
+    settings: Settings, models: ModelManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    """50 s of speech in two clips of at least 5 s (each would fall back): with no time to
+    spare, every clip is decoded once at the first temperature, and the log says so."""
+    bundled = models.transcriber()
+    joined = Audio(
+        np.concatenate([load(POLISH_CLIPS[2]).samples, load(POLISH_CLIPS[1]).samples]), 16000
+    )
+    calls = {}
+    for factor in (1.0, 0.0):
+        recording = RecordingModel(bundled.model)
+        asr = settings.asr.model_copy(update={"decode_time_factor": factor})
+        transcriber = FasterWhisperTranscriber(recording, bundled.vad, asr, settings.vad)
+        with caplog.at_level(logging.WARNING, "lbrxvoicepro.asr.whisper"):
+            transcriber.transcribe(joined, "pl")
+        calls[factor] = [
+            (seconds, options["temperature"]) for seconds, options, _ in recording.calls
+        ]
+    temperatures = list(settings.asr.temperatures)
+    assert len(calls[0.0]) >= 2 and [s for s, _ in calls[0.0]] == [s for s, _ in calls[1.0]]
+    assert all(seconds >= settings.asr.min_fallback_s for seconds, _ in calls[0.0])
+    assert all(used == temperatures for _, used in calls[1.0])
+    assert all(used == temperatures[:1] for _, used in calls[0.0])
+    assert "without temperature fallback" in caplog.text

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,6 +31,10 @@ MAX_UNPROMPTED_TOKENS = 400
 the 448 (a clip that ran to 440 aborted CTranslate2 in `find_alignment`)."""
 BASE_TOKENS = 16
 FALLBACK_SEED = 1
+MIN_BUDGETED_SECONDS = 10.0
+"""A decode's time budget counts shorter speech as this long (loading and a first window)."""
+
+log = logging.getLogger(__name__)
 
 
 def token_budget(seconds: float, per_second: float, limit: int = MAX_NEW_TOKENS) -> int:
@@ -65,7 +71,11 @@ class FasterWhisperTranscriber:
     ) -> Transcript:
         """Decode the speech clip by clip (at most 30 s each, cut at pauses), each with a token
         budget for its length, so no input costs much more than its duration. ``on_segment``
-        hears each kept segment as soon as its clip is decoded."""
+        hears each kept segment as soon as its clip is decoded.
+
+        Past its wall-clock budget (``asr.decode_time_factor`` × the speech's length) the rest
+        is decoded once per clip, without temperature fallback."""
+        began = time.monotonic()
         language = self._language(language)
         prepared = self._prepare(audio)
         if prepared.timeline is None:
@@ -74,11 +84,24 @@ class FasterWhisperTranscriber:
         if language is None:
             language, probability = self._detect(prepared)
         speech = prepared.timeline.audio.samples
+        budget = self.settings.decode_time_factor * max(
+            prepared.timeline.audio.duration, MIN_BUDGETED_SECONDS
+        )
         decoded: list[Segment] = []
         previous = ""
+        hurried = False
         for start, end in _clip_bounds(prepared.timeline, prepared.speech):
             clip = speech[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
-            segments = self._decode_clip(clip, language, previous)
+            if not hurried and time.monotonic() - began > budget:
+                hurried = True
+                log.warning(
+                    "decoding took over its budget of %.1f s for %.1f s of speech: the rest "
+                    "(from %.1f s) is decoded without temperature fallback",
+                    budget,
+                    prepared.timeline.audio.duration,
+                    start,
+                )
+            segments = self._decode_clip(clip, language, previous, fallback_allowed=not hurried)
             restored = [prepared.timeline.restore(_shift(s, start)) for s in segments]
             decoded += restored
             if on_segment is not None:
@@ -88,10 +111,12 @@ class FasterWhisperTranscriber:
                 previous = " ".join(s.text.strip() for s in segments)
         return self._finish(audio, decoded, language, probability)
 
-    def _decode_clip(self, clip: np.ndarray, language: str, previous: str) -> list[Segment]:
+    def _decode_clip(
+        self, clip: np.ndarray, language: str, previous: str, fallback_allowed: bool
+    ) -> list[Segment]:
         settings = self.settings
         seconds = len(clip) / SAMPLE_RATE
-        fallback = seconds >= settings.min_fallback_s
+        fallback = fallback_allowed and seconds >= settings.min_fallback_s
         if fallback:
             # The same clip samples the same fallback candidates: one input, one transcript.
             ctranslate2.set_random_seed(FALLBACK_SEED)
