@@ -46,6 +46,7 @@ from lbrxvoicepro.conversation import (
     TurnDone,
     TurnFailed,
 )
+from lbrxvoicepro.kb.base import expand_paths
 from lbrxvoicepro.llm.llama import transcript
 from lbrxvoicepro.llm.prompt import build_prompt
 from lbrxvoicepro.runtime import ModelManager
@@ -228,11 +229,19 @@ def main() -> None:
             }
         )
         models = ModelManager(base)
-        models.knowledge_base("bench").add([Path("examples/kb")])
+        files, _ = expand_paths([Path("examples/kb")])
+        report = models.knowledge_base("bench").add(files)
+        assert report.added and not report.failed, report
         setup = ConversationSetup(language="pl", voice="espeak:pl", kb="bench")
         spoken = questions(args.nemo, args.questions, models)
         today = base.conversation.model_copy(
-            update={"turn_model": "", "draft_pause_ms": 0, "beam_size": 0, "first_clause": False}
+            update={
+                "turn_model": "",
+                "draft_pause_ms": 0,
+                "beam_size": 0,
+                "first_clause": False,
+                "read_ahead": False,
+            }
         )
         designs = {"today": base.model_copy(update={"conversation": today}), "project": base}
         medians = {}

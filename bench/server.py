@@ -143,12 +143,14 @@ def raw_decode_times(settings: Settings) -> list[float]:
     return times
 
 
-def serve(port: int, source: Path) -> subprocess.Popen[bytes]:
+def serve(port: int, source: Path, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``lbrxvoicepro serve`` from the code in ``source``, without auth, once it answers."""
     env = {
         **os.environ,
         "PYTHONPATH": str(source),
         "LBRX_CACHE_DIR": str(ROOT / ".cache"),
         "LBRX_SERVER__MAX_STREAMS_PER_CALLER": "64",  # every client here is one anonymous caller
+        **(extra or {}),
     }
     command = [sys.executable, "-m", "lbrxvoicepro.cli", "serve", "--no-auth", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)

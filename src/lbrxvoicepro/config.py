@@ -349,6 +349,11 @@ class ConversationSettings(BaseModel):
         ge=0,
         description="Whisper beam for questions: a reply waits for it (0: asr.beam_size)",
     )
+    read_ahead: bool = Field(
+        True,
+        description="while the user speaks, the passages found for the words so far are "
+        "read into the LLM, so that at the end of the turn only the question is new to it",
+    )
     first_clause: bool = Field(
         True,
         description="speak the answer's first clause as soon as it is written, instead of "

@@ -40,10 +40,10 @@ from lbrxvoicepro.conversation.events import (
     TurnFailed,
 )
 from lbrxvoicepro.conversation.listener import Listened, Listener
+from lbrxvoicepro.conversation.prompter import Prompter
 from lbrxvoicepro.conversation.reply import Reply
 from lbrxvoicepro.errors import LbrxError, ModelNotFound
 from lbrxvoicepro.llm import ChatMessage, ChatModel, astream
-from lbrxvoicepro.llm.prompt import build_prompt
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.text.sentences import speakable
 from lbrxvoicepro.types import Audio, Transcript
@@ -111,6 +111,7 @@ class ConversationEngine:
         self._draft: tuple[float, asyncio.Task[Transcript]] | None = None
         """The speech end a draft transcript was started for, and that transcript."""
         self._partial: asyncio.Task[Transcript] | None = None
+        self._prompter = Prompter(models, settings, self.setup.kb)
         self._to_show: list[asyncio.Task[Transcript]] = []
         """Drafts and partials of the open utterance, oldest first, not yet shown."""
         self._turns: asyncio.Task[None] | None = None
@@ -190,6 +191,8 @@ class ConversationEngine:
         if heard.partial is not None:
             self._partial = self._recognise(heard.partial, self._partial_asr)
             self._to_show.append(self._partial)
+            if self.settings.conversation.read_ahead:
+                self._partial.add_done_callback(self._read_ahead)
         if heard.pause_answer:
             self._pause(now)
         if heard.interrupt:
@@ -209,6 +212,17 @@ class ConversationEngine:
             recognised = draft[1] if draft and draft[0] == utterance.speech_end else None
             self._to_show.clear()  # the turn's transcript follows: a partial would repeat it
             self._utterances.put_nowait((utterance.audio, ended_at, timings, recognised))
+
+    def _read_ahead(self, partial: asyncio.Task[Transcript]) -> None:
+        """The prompt for the words so far goes to the LLM while the user still speaks."""
+        if partial.cancelled() or partial.exception() is not None or self._answering:
+            return
+        words = partial.result().text.strip()
+        if words:
+            task = asyncio.create_task(
+                asyncio.to_thread(self._prompter.read_ahead, words, list(self.history))
+            )
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     @property
     def _draft_task(self) -> asyncio.Task[Transcript] | None:
@@ -318,19 +332,11 @@ class ConversationEngine:
     async def _answer(
         self, question: str, ended_at: float, timings: dict[str, float], reply: Reply
     ) -> None:
-        settings, models = self.settings, self.models
-        model = await asyncio.to_thread(models.chat_model)
+        model = await asyncio.to_thread(self.models.chat_model)
         started = time.perf_counter()
-        hits = []
-        if self.setup.kb:
-            kb = await asyncio.to_thread(models.knowledge_base, self.setup.kb)
-            hits = await asyncio.to_thread(kb.search, question, settings.kb.top_k)
+        prompt = await asyncio.to_thread(self._prompter.prompt, question, list(self.history))
         timings["retrieval_ms"] = _ms(started)
-        earlier = list(self.history)
         self.history.append(ChatMessage("user", question))
-        prompt = build_prompt(
-            model, settings.llm.system_prompt, question, hits, earlier, settings.llm.max_tokens
-        )
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
         writer = asyncio.create_task(self._write(model, prompt.messages, pieces, timings))
         try:
