@@ -1,6 +1,6 @@
 """While the user speaks, the conversation reads the prompt for the words so far into the LLM
-(``Prompter.read_ahead``): when the turn ends, the whole question's prompt begins with what was
-read in, although retrieval ranked the same passages differently for it."""
+(``Prompter.read_ahead``); the turn's prompt keeps those passages first, in the same order, and
+adds what the whole question finds besides them, so it begins with what was read in."""
 
 from __future__ import annotations
 
@@ -9,30 +9,43 @@ from pathlib import Path
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.conversation.prompter import Prompter
 from lbrxvoicepro.kb.base import expand_paths
+from lbrxvoicepro.llm.prompt import build_prompt
 from lbrxvoicepro.runtime import ModelManager
 
 SO_FAR = "Jak dojechać"
 QUESTION = "Jak dojechać na Wawel?"
 
 
-def test_the_prompt_read_in_for_the_words_so_far_is_the_whole_questions_prefix(
+def test_the_turns_prompt_begins_with_the_prompt_read_in_while_the_user_spoke(
     settings: Settings, tmp_path: Path
 ) -> None:
     settings = settings.model_copy(
-        update={"kb": settings.kb.model_copy(update={"data_dir": tmp_path})}
+        update={"kb": settings.kb.model_copy(update={"data_dir": tmp_path, "top_k": 3})}
     )
     models = ModelManager(settings)
     try:
         kb = models.knowledge_base("guide")
         assert kb.add(expand_paths([Path("examples/kb")])[0]).added
-        ranked = [[hit.chunk.id for hit in kb.search(text, 5)] for text in (SO_FAR, QUESTION)]
-        assert ranked[0] != ranked[1] and sorted(ranked[0]) == sorted(ranked[1])
+        so_far, whole = (
+            sorted(kb.search(text, 3), key=lambda h: h.chunk.id) for text in (SO_FAR, QUESTION)
+        )
+        added = [hit for hit in whole if hit.chunk.id not in {h.chunk.id for h in so_far}]
+        assert added and len(added) < len(whole), "the two find different, overlapping passages"
         prompter = Prompter(models, settings, "guide")
         assert prompter.read_ahead(SO_FAR, [])
         assert not prompter.read_ahead(SO_FAR, []), "the same prefix is read in once"
-        whole = prompter.prompt(QUESTION, [])
-        assert [hit.chunk.id for hit in whole.sources] == sorted(ranked[1])
-        assert not prompter.read_ahead(QUESTION, []), "the question's prefix was read in already"
-        assert whole.messages[-1].content == QUESTION
+        prompt = prompter.prompt(QUESTION, [])
+        assert [h.chunk.id for h in prompt.sources] == [h.chunk.id for h in so_far + added]
+        read_in = build_prompt(
+            models.chat_model(),
+            settings.llm.system_prompt,
+            SO_FAR,
+            so_far,
+            [],
+            settings.llm.max_tokens,
+        )
+        assert prompt.messages[0].content.startswith(read_in.messages[0].content)
+        assert prompt.messages[-1].content == QUESTION
+        assert prompter.read_ahead(SO_FAR, []), "the next turn reads in afresh"
     finally:
         models.unload()

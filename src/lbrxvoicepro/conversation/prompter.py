@@ -1,7 +1,11 @@
-"""What the LLM reads for an answer (the passages found for the question, the history, the
-question), and reading most of it in early: while the user still speaks, the passages found
-for the words so far are evaluated by the model, so that when the turn ends only the question's
-own tokens are new to it (llama.cpp reuses the longest prefix it has already evaluated)."""
+"""What the LLM reads for an answer (passages, history, question), most of it read in early.
+
+While the user still speaks, the passages found for the words so far are evaluated by the model
+ahead of the question (``read_ahead``), and they stay in the turn's prompt, first and in the same
+order; the passages the whole question finds besides them come after. When the turn ends only
+those and the question's own tokens are new to the model: llama.cpp reuses the longest prefix
+it has already evaluated.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import threading
 from collections.abc import Sequence
 
 from lbrxvoicepro.config import Settings
+from lbrxvoicepro.kb.retriever import Hit
 from lbrxvoicepro.llm import ChatMessage
 from lbrxvoicepro.llm.base import complete
 from lbrxvoicepro.llm.prompt import Prompt, build_prompt
@@ -22,34 +27,59 @@ class Prompter:
         self.models = models
         self.settings = settings
         self.kb = kb
-        self._lock = threading.Lock()
-        self._read_in: list[ChatMessage] = []
-        """The prompt prefix last evaluated ahead of its question."""
+        self._reading = threading.Lock()
+        """Held while a prefix is read in: one at a time, never queued."""
+        self._state = threading.Lock()
+        self._turn = 0
+        self._read_in: list[Hit] = []
+        """The passages read in for the turn under way, in prompt order."""
+        self._prefix: list[ChatMessage] = []
 
     def prompt(self, question: str, history: Sequence[ChatMessage]) -> Prompt:
-        """Retrieval for ``question``, then the prompt that fits the model's context, its
-        passages in the order of the documents: the words so far and the whole question often
-        find the same passages ranked differently, and only the same order is the same prefix."""
-        hits = []
-        if self.kb:
-            found = self.models.knowledge_base(self.kb).search(question, self.settings.kb.top_k)
-            hits = sorted(found, key=lambda hit: hit.chunk.id)
+        """The turn's prompt: the passages read in while the user spoke, then those the whole
+        question finds besides them; the next turn starts afresh."""
+        with self._state:
+            read_in, self._read_in, self._prefix = self._read_in, [], []
+            self._turn += 1
+        return self._build(question, history, _merged(read_in, self._search(question)))
+
+    def read_ahead(self, words_so_far: str, history: Sequence[ChatMessage]) -> bool:
+        """Have the model evaluate the prompt for ``words_so_far`` up to the question (one
+        token generated), keeping the passages read in so far first. False when nothing new
+        was read in: the same prefix as before, or another read-in under way."""
+        if not self._reading.acquire(blocking=False):
+            return False
+        try:
+            with self._state:
+                turn, read_in, before = self._turn, self._read_in, self._prefix
+            found = self._search(words_so_far)
+            room = 2 * self.settings.kb.top_k - len(read_in)
+            hits = read_in + _merged(read_in, found)[len(read_in) :][: max(0, room)]
+            prefix = self._build(words_so_far, history, hits).messages[:-1]
+            if prefix == before:
+                return False
+            complete(self.models.chat_model(), prefix, 1, 0.0)
+            with self._state:
+                if self._turn == turn:  # the turn has not been answered meanwhile
+                    self._read_in, self._prefix = hits, prefix
+            return True
+        finally:
+            self._reading.release()
+
+    def _search(self, text: str) -> list[Hit]:
+        """The best passages, in the order of their documents."""
+        if not self.kb:
+            return []
+        found = self.models.knowledge_base(self.kb).search(text, self.settings.kb.top_k)
+        return sorted(found, key=lambda hit: hit.chunk.id)
+
+    def _build(self, question: str, history: Sequence[ChatMessage], hits: list[Hit]) -> Prompt:
         llm = self.settings.llm
         model = self.models.chat_model()
         return build_prompt(model, llm.system_prompt, question, hits, history, llm.max_tokens)
 
-    def read_ahead(self, words_so_far: str, history: Sequence[ChatMessage]) -> bool:
-        """Have the model evaluate the prompt for ``words_so_far`` up to the question (one
-        token generated); False when that prefix was the last one read in, or one is being
-        read in now."""
-        if not self._lock.acquire(blocking=False):
-            return False
-        try:
-            prefix = self.prompt(words_so_far, history).messages[:-1]
-            if prefix == self._read_in:
-                return False
-            complete(self.models.chat_model(), prefix, 1, 0.0)
-            self._read_in = prefix
-            return True
-        finally:
-            self._lock.release()
+
+def _merged(first: list[Hit], then: list[Hit]) -> list[Hit]:
+    """``first``, then the hits of ``then`` that are not among them."""
+    known = {hit.chunk.id for hit in first}
+    return first + [hit for hit in then if hit.chunk.id not in known]
