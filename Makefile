@@ -109,7 +109,6 @@ bench: install
 	$(PY) bench/tts.py
 	$(PY) bench/ingest.py
 	$(PY) bench/converse.py
-	$(PY) bench/converse_server.py
 
 # Loopback only, without credentials: for trying it out (docs/server.md: keys, tokens, TLS).
 serve: $(VENV)/.demo

@@ -7,19 +7,24 @@ passes 0.5 in the clip itself (the VAD's hangover and the end-of-turn wait are c
 answer comes from a knowledge base (``examples/kb``) through Gemma 3 270M on llama.cpp, spoken
 by eSpeak NG Polish: the bundled models.
 
-Designs, one after the other on the same questions in the same run:
-- ``today``: the design before the conversation engine: the turn ends after a fixed 0.5 s
-  pause (``vad.max_pause_ms``), then Whisper (``asr.beam_size``, 8) decodes the whole question,
-  and speaking waits for the answer's first whole sentence (word timings are not aligned in
-  either design, which only favours this baseline);
+First, as real servers (``bench/converse_server.py``): the code of ``--baseline`` (049bb7d,
+the server's own turn loop before the conversation work) and this checkout, each a
+``lbrxvoicepro serve`` process, the same WebSocket client speaking the same questions; this is
+the comparison with today's design. Then the designs in this process, for the breakdown by
+stage, one after the other on the same questions in the same run:
+- ``today``: an emulation of that design on the engine: the turn ends after a fixed 0.5 s pause
+  (``vad.max_pause_ms``), then Whisper (``asr.beam_size``, 8) decodes the whole question,
+  speaking waits for the answer's first whole sentence, nothing is read ahead (it keeps the
+  engine's other gains);
 - ``project``: the defaults: smart-turn after a 200 ms pause, the question recognised from a
-  100 ms pause on (beam 5), speaking from the first clause.
+  100 ms pause on (beam 5), the prompt read in while the user speaks, speaking from the first
+  clause.
 And the floor: the sum of each raw library's own latency on the same input, called directly
 one after the other with nothing waited for (faster-whisper ``transcribe`` of the recording
 alone, beam 5; llama.cpp's first token for the same prompt, in process; eSpeak on that token).
 The project can beat it: it fits Whisper's window to the audio and overlaps the stages.
 
-    .venv/bin/python bench/converse.py [--questions 12] [--nemo ../shared/testdata/pl-nemo]
+    .venv/bin/python bench/converse.py [--questions 12] [--no-servers] [--set LBRX_KB__TOP_K=3]
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from converse_server import add_options, compare
 
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.config import Settings
@@ -219,6 +225,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--nemo", type=Path, default=Path("../shared/testdata/pl-nemo"))
+    parser.add_argument(
+        "--no-servers", action="store_true", help="only the designs in this process"
+    )
+    add_options(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         base = Settings()
@@ -234,6 +244,9 @@ def main() -> None:
         assert report.added and not report.failed, report
         setup = ConversationSetup(language="pl", voice="espeak:pl", kb="bench")
         spoken = questions(args.nemo, args.questions, models)
+        if not args.no_servers:
+            settings = dict(item.split("=", 1) for item in args.set)
+            compare(spoken, args.baseline, settings, args.port)
         today = base.conversation.model_copy(
             update={
                 "turn_model": "",

@@ -102,10 +102,25 @@ def report(name: str, latencies: list[float]) -> float:
     return median
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=int, default=12)
-    parser.add_argument("--nemo", type=Path, default=ROOT.parent / "shared/testdata/pl-nemo")
+def compare(spoken: list[Question], baseline: str, settings: dict[str, str], port: int) -> float:
+    """Both servers on ``spoken``, reported; how many times faster this checkout is."""
+    with tempfile.TemporaryDirectory() as folder:
+        checkout = Path(folder) / "baseline"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(checkout), baseline], check=True)
+        try:
+            today = measure(checkout / "src", spoken, port, Path(folder) / "today", settings)
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(checkout)], check=True)
+        project = measure(ROOT / "src", spoken, port, Path(folder) / "project", settings)
+    print()
+    before = report(f"{baseline} (the server's turn loop)", today)
+    now = report("this checkout (the conversation engine)", project)
+    print(f"this checkout vs {baseline}: {before / now:.2f}x faster")
+    return before / now
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", default=BEFORE_CONVERSATION_WORK, help="git revision")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument(
@@ -115,26 +130,18 @@ def main() -> None:
         metavar="LBRX_NAME=VALUE",
         help="a setting for both servers (e.g. LBRX_KB__TOP_K=3); repeatable",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", type=int, default=12)
+    parser.add_argument("--nemo", type=Path, default=ROOT.parent / "shared/testdata/pl-nemo")
+    add_options(parser)
     args = parser.parse_args()
-    settings = dict(item.split("=", 1) for item in args.set)
     models = ModelManager(Settings(cache_dir=ROOT / ".cache"))
     spoken = questions(args.nemo, args.questions, models)
     models.unload()
-    with tempfile.TemporaryDirectory() as folder:
-        checkout = Path(folder) / "baseline"
-        git = ["git", "-C", str(ROOT)]
-        subprocess.run(
-            [*git, "worktree", "add", "--detach", str(checkout), args.baseline], check=True
-        )
-        try:
-            today = measure(checkout / "src", spoken, args.port, Path(folder) / "today", settings)
-        finally:
-            subprocess.run([*git, "worktree", "remove", "--force", str(checkout)], check=True)
-        project = measure(ROOT / "src", spoken, args.port, Path(folder) / "project", settings)
-    print()
-    before = report(f"{args.baseline} (the server's turn loop)", today)
-    now = report("this checkout (the conversation engine)", project)
-    print(f"\nthis checkout vs {args.baseline}: {before / now:.2f}x faster")
+    compare(spoken, args.baseline, dict(item.split("=", 1) for item in args.set), args.port)
 
 
 if __name__ == "__main__":
