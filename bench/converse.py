@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import statistics
 import tempfile
 import time
@@ -40,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 from converse_server import add_options, compare
+from spoken_questions import FRAME, Question, questions
 
-from lbrxvoicepro.audio import load
 from lbrxvoicepro.config import Settings
 from lbrxvoicepro.conversation import (
     AnswerAudio,
@@ -59,8 +58,6 @@ from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.text import wer
 from lbrxvoicepro.types import Audio
 
-FRAME = 1600
-BEFORE_S, AFTER_S = 1.0, 2.5
 STAGES = [
     ("end_of_turn_ms", "end-of-turn wait"),
     ("asr_ms", "recognition"),
@@ -72,39 +69,11 @@ STAGES = [
 
 
 @dataclass
-class Question:
-    name: str
-    text: str
-    clip: np.ndarray
-    """The recording alone, 16 kHz."""
-    samples: np.ndarray
-    """With silence before and after, as spoken to the engine."""
-    speech_end_s: float
-    """True end of speech in ``samples`` (seconds)."""
-
-
-@dataclass
 class Turn:
     voice_to_voice_s: float | None = None
     heard: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     error: str = ""
-
-
-def questions(nemo: Path, count: int, models: ModelManager) -> list[Question]:
-    """``count`` clips spread over the speakers and sentences of the manifest."""
-    rows = list(csv.DictReader((nemo / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
-    step = max(1, len(rows) // count)
-    chosen = []
-    for row in rows[::step][:count]:
-        clip = load(nemo / row["file"], 16000).samples
-        padded = np.concatenate(
-            [np.zeros(int(BEFORE_S * 16000), np.float32), clip, np.zeros(int(AFTER_S * 16000))]
-        ).astype(np.float32)
-        voiced = np.flatnonzero(models.vad().probabilities(padded) >= 0.5)
-        end = (voiced[-1] + 1) * 512 / 16000
-        chosen.append(Question(row["file"], row["text"], clip, padded, end))
-    return chosen
 
 
 async def ask(

@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from converse import FRAME, Question, questions
 from server import ROOT, pcm, serve
+from spoken_questions import FRAME, Question, questions
 from websockets.asyncio.client import connect
 
 from lbrxvoicepro.config import Settings
