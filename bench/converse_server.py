@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from server import ROOT, pcm, serve
+from server import ROOT, pcm, serving
 from spoken_questions import FRAME, Question, questions
 from websockets.asyncio.client import connect
 
@@ -81,17 +81,9 @@ def measure(
     env = {**os.environ, "PYTHONPATH": str(source), "LBRX_CACHE_DIR": str(ROOT / ".cache")}
     add = [sys.executable, "-m", "lbrxvoicepro.cli", "kb", "add", "examples/kb", "--kb", "bench"]
     subprocess.run(add, cwd=ROOT, env={**env, **extra}, check=True, stdout=subprocess.DEVNULL)
-    server = serve(port, source, extra)
-    url = f"ws://127.0.0.1:{port}"
-    try:
+    with serving(port, source, extra) as url:
         asyncio.run(first_answer_audio(url, spoken[0]))  # loads the models
         return [asyncio.run(first_answer_audio(url, q)) for q in spoken]
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def report(name: str, latencies: list[float]) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,18 +165,24 @@ def serve(port: int, source: Path, extra: dict[str, str] | None = None) -> subpr
     raise RuntimeError("the server did not start")
 
 
-def measure(port: int, source: Path, counts: list[int]) -> list[Round]:
-    server = serve(port, source)
-    url = f"ws://127.0.0.1:{port}"
+@contextlib.contextmanager
+def serving(port: int, source: Path, extra: dict[str, str] | None = None) -> Iterator[str]:
+    """A server from the code in ``source`` while the block runs: its WebSocket base URL."""
+    server = serve(port, source, extra)
     try:
-        asyncio.run(run_streams(url, 1))  # loads the models
-        return [asyncio.run(run_streams(url, count)) for count in counts]
+        yield f"ws://127.0.0.1:{port}"
     finally:
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def measure(port: int, source: Path, counts: list[int]) -> list[Round]:
+    with serving(port, source) as url:
+        asyncio.run(run_streams(url, 1))  # loads the models
+        return [asyncio.run(run_streams(url, count)) for count in counts]
 
 
 def report(name: str, rounds: list[Round]) -> None:
