@@ -93,7 +93,6 @@ PUBLIC = {
     "/healthz",
     "/openapi.json",
     "/docs",
-    "/docs/oauth2-redirect",
     "/redoc",
     "/talk",
     "/studio",

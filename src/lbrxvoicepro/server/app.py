@@ -92,18 +92,16 @@ def create_app(
 ) -> FastAPI:
     cipher_for(settings.dataset)  # a malformed at-rest key stops the start, not each request
     models = models or ModelManager(settings, freeze_after_load=True)
-    public_docs = not settings.server.auth
     app = FastAPI(
         title="lbrxVoicePro",
         version="0.1.0",
         description="Local voice AI: OpenAI-compatible audio and chat, knowledge bases, "
         "streaming transcription and voice conversation. See docs/server.md.",
-        docs_url="/docs" if public_docs else None,
-        redoc_url="/redoc" if public_docs else None,
-        openapi_url="/openapi.json" if public_docs else None,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
-    if not public_docs:
-        _add_private_docs(app)
+    _add_docs(app, settings.server.auth)
     app.state.lbrx = ServerState(
         settings=settings,
         models=models,
@@ -154,24 +152,35 @@ def _for_role(router: APIRouter, role: Role) -> APIRouter:
     return serving
 
 
-def _add_private_docs(app: FastAPI) -> None:
-    """With auth on, the schema and the docs pages need a ``user`` credential like the API."""
-    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+DOCS_ASSETS = "/docs-assets"
+
+
+def _add_docs(app: FastAPI, auth: bool) -> None:
+    """The schema and Swagger UI, its scripts served from the installed ``swagger-ui-bundle``
+    (not a CDN: the docs work offline); ``/redoc`` shows the same page. With auth on, the
+    schema and the pages need a ``user`` credential like the API."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
 
-    user = [Depends(require("user"))]
+    needs = [Depends(require("user"))] if auth else []
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), "docs")
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=user)
+    @app.get("/openapi.json", include_in_schema=False, dependencies=needs)
     async def schema() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False, dependencies=user)
+    @app.get("/docs", include_in_schema=False, dependencies=needs)
+    @app.get("/redoc", include_in_schema=False, dependencies=needs)
     async def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
-
-    @app.get("/redoc", include_in_schema=False, dependencies=user)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url="/openapi.json", title=app.title)
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=app.title,
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
 
 def _add_errors(app: FastAPI, settings: Settings) -> None:
