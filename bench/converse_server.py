@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from server import ROOT, pcm, serving
+from server import ROOT, environment, pcm, serving
 from spoken_questions import FRAME, Question, questions
 from websockets.asyncio.client import connect
 
@@ -78,9 +77,9 @@ def measure(
         "LBRX_LLM__TEMPERATURE": "0",
         **settings,
     }
-    env = {**os.environ, "PYTHONPATH": str(source), "LBRX_CACHE_DIR": str(ROOT / ".cache")}
     add = [sys.executable, "-m", "lbrxvoicepro.cli", "kb", "add", "examples/kb", "--kb", "bench"]
-    subprocess.run(add, cwd=ROOT, env={**env, **extra}, check=True, stdout=subprocess.DEVNULL)
+    env = environment(source, extra)
+    subprocess.run(add, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     with serving(port, source, extra) as url:
         asyncio.run(first_answer_audio(url, spoken[0]))  # loads the models
         return [asyncio.run(first_answer_audio(url, q)) for q in spoken]

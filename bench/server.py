@@ -145,15 +145,20 @@ def raw_decode_times(settings: Settings) -> list[float]:
     return times
 
 
-def serve(port: int, source: Path, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """``lbrxvoicepro serve`` from the code in ``source``, without auth, once it answers."""
-    env = {
+def environment(source: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """What runs the code in ``source`` with this checkout's model cache."""
+    return {
         **os.environ,
         "PYTHONPATH": str(source),
         "LBRX_CACHE_DIR": str(ROOT / ".cache"),
-        "LBRX_SERVER__MAX_STREAMS_PER_CALLER": "64",  # every client here is one anonymous caller
         **(extra or {}),
     }
+
+
+def serve(port: int, source: Path, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``lbrxvoicepro serve`` from the code in ``source``, without auth, once it answers."""
+    # every client here is one anonymous caller
+    env = environment(source, {"LBRX_SERVER__MAX_STREAMS_PER_CALLER": "64", **(extra or {})})
     command = [sys.executable, "-m", "lbrxvoicepro.cli", "serve", "--no-auth", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     for _ in range(300):

@@ -41,7 +41,7 @@ class Prompter:
         with self._state:
             read_in, self._read_in, self._prefix = self._read_in, [], []
             self._turn += 1
-        return self._build(question, history, _merged(read_in, self._search(question)))
+        return self._build(question, history, read_in + _besides(read_in, self._search(question)))
 
     def read_ahead(self, words_so_far: str, history: Sequence[ChatMessage]) -> bool:
         """Have the model evaluate the prompt for ``words_so_far`` up to the question (one
@@ -53,8 +53,8 @@ class Prompter:
             with self._state:
                 turn, read_in, before = self._turn, self._read_in, self._prefix
             found = self._search(words_so_far)
-            room = 2 * self.settings.kb.top_k - len(read_in)
-            hits = read_in + _merged(read_in, found)[len(read_in) :][: max(0, room)]
+            room = max(0, 2 * self.settings.kb.top_k - len(read_in))
+            hits = read_in + _besides(read_in, found)[:room]
             prefix = self._build(words_so_far, history, hits).messages[:-1]
             if prefix == before:
                 return False
@@ -79,7 +79,7 @@ class Prompter:
         return build_prompt(model, llm.system_prompt, question, hits, history, llm.max_tokens)
 
 
-def _merged(first: list[Hit], then: list[Hit]) -> list[Hit]:
-    """``first``, then the hits of ``then`` that are not among them."""
-    known = {hit.chunk.id for hit in first}
-    return first + [hit for hit in then if hit.chunk.id not in known]
+def _besides(kept: list[Hit], found: list[Hit]) -> list[Hit]:
+    """The hits of ``found`` that are not among ``kept``."""
+    known = {hit.chunk.id for hit in kept}
+    return [hit for hit in found if hit.chunk.id not in known]
