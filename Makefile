@@ -90,7 +90,7 @@ demo: $(VENV)/.demo
 	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) synthesize -v piper:en_US-joe-medium -o $(DEMO_CACHE)/demo/en.wav \
 		"Good morning! The train leaves at 10:30 and the ticket costs \$$12.50."
 	LBRX_CACHE_DIR=$(DEMO_CACHE) $(CLI) transcribe --language en $(DEMO_CACHE)/demo/en.wav
-	@echo "== Knowledge base: add documents (Polish guide + the project docs), search, answer with citations"
+	@echo "== Knowledge base: add documents (the examples + the project docs), search, answer with inline citations checked against the passages"
 	rm -rf $(DEMO_CACHE)/demo/kb
 	$(DEMO_KB) $(CLI) kb add examples/kb docs --kb demo
 	$(DEMO_KB) $(CLI) kb query "Kto założył uczelnię w Krakowie?" --kb demo -k 2

@@ -227,6 +227,12 @@ class LlmSettings(BaseModel):
         description="the server backend's HTTP timeout; embedded, the longest wait for the next "
         "token before its process is restarted",
     )
+    grounding: bool = Field(
+        True,
+        description="answers from a knowledge base are checked against their passages and "
+        "cited inline; one that states a number or name its passage does not hold is replaced "
+        "by a quote of the passage sentence that best answers the question",
+    )
     system_prompt: str = Field(
         "Jesteś pomocnym asystentem. Odpowiadaj krótko, po polsku, wyłącznie na podstawie "
         "podanych fragmentów, i po każdym fakcie podawaj numer źródła w nawiasach, np. [1]. "

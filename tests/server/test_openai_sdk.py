@@ -7,7 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lbrxvoicepro.audio import decode
+from lbrxvoicepro.config import Settings
 from lbrxvoicepro.pipeline import VoicePipeline
+from lbrxvoicepro.runtime import ModelManager
+from lbrxvoicepro.server.app import create_app
 from lbrxvoicepro.text import cer, wer
 from tests.conftest import reference
 from tests.server.conftest import clip
@@ -106,3 +109,35 @@ def test_streams_a_chat_completion(sdk: openai.OpenAI) -> None:
 
 def test_lists_models(sdk: openai.OpenAI) -> None:
     assert [m.id for m in sdk.models.list()] == ["whisper-base", "espeak:pl", "gemma-3-270m"]
+
+
+def test_chat_from_a_knowledge_base_cites_inline_and_lists_only_what_it_cites(
+    server_settings: Settings, api_keys: dict[str, str]
+) -> None:
+    """A server of its own: the shared one's models keep their knowledge bases elsewhere."""
+    document = "Zamówienia przyjmuje Anna Nowak. Reklamacje rozpatruje Piotr Wiśniewski.\n"
+    models = ModelManager(server_settings)
+    with TestClient(create_app(server_settings, models)) as client:
+        added = client.post(
+            "/v1/kb/firma/documents",
+            files={"files": ("firma.txt", document.encode())},
+            headers={"Authorization": f"Bearer {api_keys['admin']}"},
+        )
+        assert added.status_code == 200, added.text
+        sdk = openai.OpenAI(
+            base_url="http://testserver/v1", api_key=api_keys["user"], http_client=client
+        )
+        asked = {
+            "model": "gemma",
+            "messages": [{"role": "user", "content": "Kto rozpatruje reklamacje?"}],
+            "temperature": 0,
+            "extra_body": {"kb": "firma"},
+        }
+        answer = sdk.chat.completions.create(**asked)  # type: ignore[call-overload]
+        text = answer.choices[0].message.content
+        assert "Wiśniewski" in text and "[1]" in text, text
+        assert answer.model_extra["sources"] == ["[1] firma.txt, line 1"]
+        assert set(answer.model_extra["grounding"]) == {"quoted", "reason"}
+        streamed = sdk.chat.completions.create(**asked, stream=True)  # type: ignore[call-overload]
+        assert "".join(chunk.choices[0].delta.content or "" for chunk in streamed) == text
+    models.unload()

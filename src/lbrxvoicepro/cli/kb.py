@@ -167,27 +167,39 @@ def ask(
         bool, typer.Option("--no-kb", help="Answer without a knowledge base.")
     ] = False,
 ) -> None:
-    """Answer a question from a knowledge base, streaming, with numbered citations."""
+    """Answer a question from a knowledge base, with numbered citations in the text.
+
+    With a knowledge base the answer is checked against its passages before it is shown
+    (llm.grounding): a number or name that the cited passage does not hold, and the passage
+    sentence that best answers the question is quoted instead. Without one it streams.
+    """
     from lbrxvoicepro.llm.prompt import citation_list
-    from lbrxvoicepro.llm.rag import answer
+    from lbrxvoicepro.llm.rag import answer, grounded_answer
 
     settings = with_llm(ctx.obj, llm, model)
     llm_settings = settings.llm
     models = _models(settings)
-    knowledge_base = None
-    if not no_kb:
-        require_kb(settings, kb)
-        knowledge_base = models.knowledge_base(kb)
-    prompt, deltas = answer(question, models.chat_model(), llm_settings, knowledge_base, k)
-    if knowledge_base is not None and not prompt.sources and not knowledge_base.documents():
+    if no_kb:
+        _, deltas = answer(question, models.chat_model(), llm_settings)
+        for delta in deltas:
+            typer.echo(delta, nl=False)
+        typer.echo()
+        return
+    require_kb(settings, kb)
+    knowledge_base = models.knowledge_base(kb)
+    if not knowledge_base.documents():
         typer.echo(
             f"warning: knowledge base {knowledge_base.name!r} is empty; answering without passages",
             err=True,
         )
-    for delta in deltas:
-        typer.echo(delta, nl=False)
-    typer.echo()
-    for line in citation_list(prompt.sources):
+    prompt, grounded = grounded_answer(
+        question, models.chat_model(), llm_settings, knowledge_base, k
+    )
+    typer.echo(grounded.text)
+    if grounded.quoted:
+        typer.echo(f"(the model's answer was not used: {grounded.reason})", err=True)
+    cited = grounded.citations if llm_settings.grounding else None
+    for line in citation_list(prompt.sources, cited):
         typer.echo(line)
 
 

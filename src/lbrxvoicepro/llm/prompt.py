@@ -81,6 +81,8 @@ def _cite(hit: Hit) -> str:
     return f"{name}, {hit.chunk.location}"
 
 
-def citation_list(sources: Sequence[Hit]) -> list[str]:
-    """Lines like ``[1] guide.pdf, page 3`` for the answer's footer."""
-    return [f"[{number}] {_cite(hit)}" for number, hit in enumerate(sources, start=1)]
+def citation_list(sources: Sequence[Hit], cited: Sequence[int] | None = None) -> list[str]:
+    """Lines like ``[1] guide.pdf, page 3`` for the answer's footer: the sources ``cited``
+    (numbered from 1), or all of them."""
+    numbers = range(1, len(sources) + 1) if cited is None else cited
+    return [f"[{number}] {_cite(sources[number - 1])}" for number in numbers]

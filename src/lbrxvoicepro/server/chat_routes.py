@@ -18,6 +18,7 @@ from lbrxvoicepro.errors import LbrxError
 from lbrxvoicepro.kb.base import NAME_PATTERN, knowledge_base_names
 from lbrxvoicepro.llm import ChatMessage, astream
 from lbrxvoicepro.llm.prompt import build_prompt, citation_list, ensure_fits
+from lbrxvoicepro.llm.rag import ground
 from lbrxvoicepro.server.auth import Principal
 from lbrxvoicepro.server.deps import require, state_of
 from lbrxvoicepro.server.inputs import Text, safe_filename
@@ -52,6 +53,8 @@ async def chat_completions(request: Request, body: ChatRequest, _: User):  # typ
     messages = [ChatMessage(m.role, m.content) for m in body.messages]
     await asyncio.to_thread(ensure_fits, model, messages, max_tokens)
     sources: list[str] = []
+    grounding: dict[str, object] = {}
+    deltas = None
     if body.kb is not None:
         if body.kb not in knowledge_base_names(state.settings.kb):
             raise HTTPException(404, f"no knowledge base named {body.kb!r}")
@@ -60,9 +63,17 @@ async def chat_completions(request: Request, body: ChatRequest, _: User):  # typ
         hits = await asyncio.to_thread(kb.search, question, state.settings.kb.top_k)
         prompt = build_prompt(model, llm.system_prompt, question, hits, messages[:-1], max_tokens)
         messages, sources = prompt.messages, citation_list(prompt.sources)
+        if llm.grounding and prompt.sources:
+            # The answer is checked whole before any of it goes out, streamed or not.
+            written = "".join([d async for d in astream(model, messages, max_tokens, temperature)])
+            grounded = await asyncio.to_thread(ground, question, prompt, written, llm)
+            sources = citation_list(prompt.sources, grounded.citations)
+            grounding = {"quoted": grounded.quoted, "reason": grounded.reason}
+            deltas = _once(grounded.text)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
-    deltas = astream(model, messages, max_tokens, temperature)
+    if deltas is None:
+        deltas = astream(model, messages, max_tokens, temperature)
     if not body.stream:
         text = "".join([d async for d in deltas])
         return {
@@ -78,6 +89,7 @@ async def chat_completions(request: Request, body: ChatRequest, _: User):  # typ
                 }
             ],
             "sources": sources,
+            **({"grounding": grounding} if grounding else {}),
         }
 
     def event(delta: dict[str, str], finish: str | None = None) -> str:
@@ -105,6 +117,10 @@ async def chat_completions(request: Request, body: ChatRequest, _: User):  # typ
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream")
+
+
+async def _once(text: str) -> AsyncIterator[str]:
+    yield text
 
 
 @router.get("/models")
