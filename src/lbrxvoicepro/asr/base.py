@@ -26,8 +26,13 @@ class Transcriber(Protocol):
         ...
 
     def transcribe_each(
-        self, audios: Sequence[Audio], language: str | None = None
+        self,
+        audios: Sequence[Audio],
+        language: str | None = None,
+        on_segment: Callable[[int, Segment], None] | None = None,
     ) -> Iterator[tuple[int, Transcript]]:
         """As ``transcribe_batch``, but each input's transcript (with its index) as soon as it
-        is complete, so callers can keep finished work while the rest is decoded."""
+        is complete, so callers can keep finished work while the rest is decoded;
+        ``on_segment`` hears each segment (with its input's index) as soon as it is decoded
+        (progress within a batch)."""
         ...

@@ -149,9 +149,13 @@ class FasterWhisperTranscriber:
         return [done[index] for index in range(len(audios))]
 
     def transcribe_each(
-        self, audios: Sequence[Audio], language: str | None = None
+        self,
+        audios: Sequence[Audio],
+        language: str | None = None,
+        on_segment: Callable[[int, Segment], None] | None = None,
     ) -> Iterator[tuple[int, Transcript]]:
-        """``transcribe_batch``'s decoding, each input yielded once its last clip is decoded."""
+        """``transcribe_batch``'s decoding, each input yielded once its last clip is decoded;
+        ``on_segment`` hears each segment as the decoder gives it."""
         prepared = [self._prepare(audio) for audio in audios]
         forced = self._language(language)
         languages = [forced or (self._detect(p)[0] if p.timeline else "") for p in prepared]
@@ -162,13 +166,18 @@ class FasterWhisperTranscriber:
             else:
                 groups.setdefault(languages[index], []).append(index)
         for group_language, members in groups.items():
-            decoded = self._decode_group([prepared[i] for i in members], group_language)
+            decoded = self._decode_group(
+                [prepared[i] for i in members], group_language, _renumbered(on_segment, members)
+            )
             for position, segments in decoded:
                 index = members[position]
                 yield index, self._finish(prepared[index].audio, segments, group_language, 1.0)
 
     def _decode_group(
-        self, items: list[_Prepared], language: str
+        self,
+        items: list[_Prepared],
+        language: str,
+        on_segment: Callable[[int, Segment], None] | None = None,
     ) -> Iterator[tuple[int, list[Segment]]]:
         """Each item's segments, in order, as soon as the decoder has moved past it."""
         from faster_whisper import BatchedInferencePipeline
@@ -210,6 +219,8 @@ class FasterWhisperTranscriber:
             timeline = items[owner].timeline
             assert timeline is not None
             current.append(timeline.restore(_shift(segment, -shift)))
+            if on_segment:
+                on_segment(owner, current[-1])
         while finished < len(items):
             yield finished, current
             current, finished = [], finished + 1
@@ -326,3 +337,13 @@ def _shift(segment: Segment, delta: float) -> Segment:
 
 def _empty(audio: Audio, language: str) -> Transcript:
     return Transcript("", (), language, 0.0, audio.duration)
+
+
+def _renumbered(
+    on_segment: Callable[[int, Segment], None] | None, members: list[int]
+) -> Callable[[int, Segment], None] | None:
+    """``on_segment`` for one language's group: a position in the group becomes the index of
+    the input."""
+    if on_segment is None:
+        return None
+    return lambda position, segment: on_segment(members[position], segment)

@@ -136,23 +136,34 @@ def ingest(
     ] = None,
 ) -> None:
     """Add recordings: cut by VAD, transcribe, judge and store; resumable, skips done files."""
-    from rich.progress import Progress
+    from rich.progress import Progress, TimeElapsedColumn
 
-    from lbrxvoicepro.dataset.builder import IngestReport, expand
+    from lbrxvoicepro.dataset.builder import IngestReport, LocalRecognition, Recognition, expand
 
     settings: Settings = ctx.obj
     store = open_store(settings, dataset, create=True)
     ensure_speaker(store, speaker_id, settings, language)
     builder = builder_for(settings, store)
-    recognition = None
-    if ray:
-        from lbrxvoicepro.dataset.distributed import RayRecognition, connect
-
-        connect(ray)
-        recognition = RayRecognition(settings, ray)
     report = IngestReport()
-    with Progress(transient=True) as progress:
-        task = progress.add_task("ingesting", total=len(expand(paths)))
+    with Progress(*Progress.get_default_columns(), TimeElapsedColumn(), transient=True) as progress:
+        task = progress.add_task("files", total=len(expand(paths)))
+        recognition: Recognition
+        if ray:
+            from lbrxvoicepro.dataset.distributed import RayRecognition, connect
+
+            connect(ray)
+            recognition = RayRecognition(settings, ray)
+        else:
+            audio = progress.add_task("transcribing", total=None)
+
+            def transcribed(done: float, total: float) -> None:
+                if done == 0:
+                    description = f"transcribing {total:.0f} s of audio"
+                    progress.reset(audio, total=total, description=description)
+                else:
+                    progress.update(audio, completed=done)
+
+            recognition = LocalRecognition(builder, progress=transcribed)
 
         def interrupted() -> None:
             progress.stop()

@@ -9,6 +9,7 @@ duplicates anything.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from lbrxvoicepro.dataset.quality import judge, measure
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.errors import AudioDecodeError
 from lbrxvoicepro.text.spoken import spoken_form
-from lbrxvoicepro.types import Audio, SpeechSpan, Transcript, Utterance, Word
+from lbrxvoicepro.types import Audio, Segment, SpeechSpan, Transcript, Utterance, Word
 from lbrxvoicepro.vad import SileroVAD, speech_spans
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".webm", ".aac", ".wma"}
@@ -198,11 +199,22 @@ class Recognition(Protocol):
 
 class LocalRecognition:
     """In this process: decoding runs two files ahead in a worker thread; Whisper decodes the
-    files of each group of ``dataset.files_per_batch`` in shared batches."""
+    files of each group of ``dataset.files_per_batch`` in shared batches.
 
-    def __init__(self, builder: DatasetBuilder, limits: DecodeLimits | None = None) -> None:
+    ``progress`` hears, as each segment is decoded, how many seconds of the group's audio are
+    transcribed and how many it has: a group of long files takes minutes, and a count of
+    files alone would stand still for all of them.
+    """
+
+    def __init__(
+        self,
+        builder: DatasetBuilder,
+        limits: DecodeLimits | None = None,
+        progress: Callable[[float, float], None] | None = None,
+    ) -> None:
         self.builder = builder
         self.limits = limits
+        self.progress = progress
 
     def recognize(self, paths: list[Path], language: str) -> Iterator[tuple[Path, Outcome]]:
         settings = self.builder.settings
@@ -217,13 +229,24 @@ class LocalRecognition:
                     else:
                         ready.append((path, audio))
                 speech = [resample(audio, 16000) for _, audio in ready]
-                transcripts = self.builder.transcriber.transcribe_each(speech, language)
+                transcripts = self.builder.transcriber.transcribe_each(
+                    speech, language, self._heard(speech)
+                )
                 for index, transcript in transcripts:
                     path, audio = ready[index]
                     spans = speech_spans(
                         speech[index], self.builder.vad, settings.dataset.segmenter
                     )
                     yield path, Recognized(audio, transcript, spans)
+
+    def _heard(self, speech: list[Audio]) -> Callable[[int, Segment], None] | None:
+        """Segments of the group's inputs as seconds of its audio transcribed."""
+        if self.progress is None:
+            return None
+        report = self.progress
+        starts = list(itertools.accumulate((a.duration for a in speech), initial=0.0))
+        report(0.0, starts[-1])
+        return lambda index, segment: report(starts[index] + segment.end, starts[-1])
 
 
 def groups(paths: list[Path], size: int) -> list[list[Path]]:

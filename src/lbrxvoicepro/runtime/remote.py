@@ -10,6 +10,7 @@ dies. Workers are called with a short-lived token signed with the shared ``serve
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Iterator, Sequence
 
@@ -93,10 +94,14 @@ class RemoteTranscriber:
         return [self.transcribe(audio, language) for audio in audios]
 
     def transcribe_each(
-        self, audios: Sequence[Audio], language: str | None = None
+        self,
+        audios: Sequence[Audio],
+        language: str | None = None,
+        on_segment: Callable[[int, Segment], None] | None = None,
     ) -> Iterator[tuple[int, Transcript]]:
         for index, audio in enumerate(audios):
-            yield index, self.transcribe(audio, language)
+            heard = functools.partial(on_segment, index) if on_segment else None
+            yield index, self.transcribe(audio, language, heard)
 
 
 def _transcript(body: dict) -> Transcript:  # type: ignore[type-arg]
