@@ -106,3 +106,33 @@ def test_unsupported_facts_names_what_no_passage_holds_and_ignores_the_quote_fra
     ]
     quoted = grounder.ground(question, "Darek Nowak.", PASSAGES).text
     assert grounder.unsupported_facts(question, quoted, PASSAGES) == []
+
+
+def test_a_range_made_of_two_numbers_from_different_places_is_not_told() -> None:
+    """Both hours are in the passage, but not as one range: Friday's opening is not 9-14."""
+    question = "W jakich godzinach sklep jest otwarty w piątek?"
+    grounder = Grounder()
+    kept = grounder.ground(question, "Od 9:00 do 16:00.", PASSAGES)
+    assert (kept.text, kept.quoted) == ("Od 9:00 do 16:00 [1].", False)
+    mixed = grounder.ground(question, "Od 9:00 do 14:00.", PASSAGES)
+    assert mixed.quoted and mixed.reason == "not in its passage: 9 … 14"
+
+
+def test_an_address_does_not_make_a_sentence_about_its_words() -> None:
+    """ "bratek" in an e-mail address is not what a sentence is about."""
+    hits = [
+        Hit(
+            StoredChunk(
+                4,
+                "/docs/kwiaciarnia.md",
+                "§ Kontakt",
+                "Kontakt. Zamówienia przyjmuje Anna, e-mail zamowienia@bratek.pl. Sklep "
+                "założyła w 1998 roku Maria.",
+            ),
+            0.03,
+            1,
+            1,
+        )
+    ]
+    grounded = Grounder().ground("Kto założył kwiaciarnię Bratek?", "", hits)
+    assert grounded.text == "Cytat ze źródła [1]: „Sklep założyła w 1998 roku Maria.”"

@@ -10,6 +10,7 @@ fact that the sources do not hold.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -22,6 +23,9 @@ from lbrxvoicepro.kb.retriever import Hit
 from lbrxvoicepro.text.sentences import split_sentences
 
 _NUMBER = re.compile(r"\d+")
+_ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+"""E-mail and web addresses: their parts ("bratek" in zamowienia@bratek.pl) are not words a
+sentence is about."""
 _WORD = re.compile(r"\w+")
 _CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _POLISH_LETTERS = set("ąćęłńóśźż")
@@ -108,6 +112,7 @@ class Grounder:
         """The passage holding every fact and most words of the sentence (the best ranked of
         those that share the most words with it), or None and what no passage holds."""
         facts = self._facts(context, sentence)
+        pairs = _number_pairs(sentence)
         own = context.own_terms(sentence)
         best: tuple[int, int] | None = None
         closest: tuple[int, str] = (-1, "")
@@ -117,9 +122,10 @@ class Grounder:
                 for fact, key in facts
                 if key not in (context.numbers if fact[0].isdigit() else context.terms)[source]
             ]
+            apart = [f"{a} … {b}" for a, b in pairs - context.number_pairs[source]]
             shared = len(own & context.terms[source])
-            if absent or (own and shared < self.min_support * len(own)):
-                why = ", ".join(absent) if absent else "most of its words"
+            if absent or apart or (own and shared < self.min_support * len(own)):
+                why = ", ".join(absent or apart) if absent or apart else "most of its words"
                 closest = max(closest, (shared, why), key=lambda pair: pair[0])
                 continue
             if best is None or shared > best[1]:
@@ -182,6 +188,7 @@ class _Context:
         self.headings = [hit.chunk.location.removeprefix("§ ") for hit in hits]
         self.terms = [set(analyzer.terms(p)) for p in self.passages]
         self.numbers = [set(_NUMBER.findall(p)) for p in self.passages]
+        self.number_pairs = [_number_pairs(p) for p in self.passages]
         lowered = question.lower()
         self.polish = bool(_POLISH_LETTERS & set(lowered)) or not (
             _ENGLISH_WORDS & set(_WORD.findall(lowered))
@@ -197,7 +204,7 @@ class _Context:
         """The passages' sentences, headings left out (a heading names a topic, it does not
         answer)."""
         return [
-            _Sentence(text, source, frozenset(self.analyzer.terms(text)))
+            _Sentence(text, source, frozenset(self.analyzer.terms(_ADDRESS.sub(" ", text))))
             for source, passage in enumerate(self.passages)
             for text in split_sentences(passage)
             if text.rstrip(".") != self.headings[source]
@@ -223,6 +230,14 @@ class _Context:
             if score > 0 and (best is None or score > best[0]):
                 best = (score, sentence)
         return best[1] if best is not None else None
+
+
+def _number_pairs(text: str) -> set[tuple[str, str]]:
+    """Each number with the one after it (whole hours' ``00`` left out): a range or a pair
+    that an answer gives ("8 am to 4 pm") must stand so in its passage, not be made of two
+    numbers from different places ("8 am to 8 pm … 10 am to 4 pm")."""
+    numbers = [n for n in _NUMBER.findall(text) if n.strip("0") or len(n) == 1]
+    return set(itertools.pairwise(numbers))
 
 
 def _cite(sentence: str, number: int) -> str:
