@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lbrxvoicepro.kb.retriever import Hit
 from lbrxvoicepro.kb.store import StoredChunk
-from lbrxvoicepro.llm.grounding import Grounder
+from lbrxvoicepro.llm.grounding import Grounder, SpokenCheck
 
 PASSAGES = [
     Hit(
@@ -136,3 +136,22 @@ def test_an_address_does_not_make_a_sentence_about_its_words() -> None:
     ]
     grounded = Grounder().ground("Kto założył kwiaciarnię Bratek?", "", hits)
     assert grounded.text == "Cytat ze źródła [1]: „Sklep założyła w 1998 roku Maria.”"
+
+
+def test_a_spoken_answer_says_what_holds_and_ends_at_the_first_piece_that_does_not() -> None:
+    check = SpokenCheck(Grounder(), "Kto przyjmuje zamówienia?", PASSAGES)
+    assert check.refusal("Zamówienia przyjmuje Anna Nowak,") == ""
+    assert check.refusal("a reklamacje Piotr Wiśniewski.") == ""
+    assert check.refusal("Sklep jest otwarty do 20:00.") == "not in its passage: 20"
+    assert check.said
+
+
+def test_a_spoken_answer_that_fails_at_once_gives_way_to_the_quote() -> None:
+    check = SpokenCheck(Grounder(), "Kto przyjmuje zamówienia?", PASSAGES)
+    assert check.refusal("Zamówienia przyjmuje Darek Nowak.") == "not in its passage: Darek"
+    assert not check.said
+    assert check.quote() == "Cytat ze źródła [2]: „Zamówienia przyjmuje Anna Nowak.”"
+    wrong = SpokenCheck(Grounder(), "Kto rozpatruje reklamacje?", PASSAGES)
+    assert wrong.refusal("Godziny otwarcia.") == (
+        "it does not say what the best passage sentence says"
+    )

@@ -5,13 +5,13 @@ from lbrxvoicepro.conversation.engine import (
     LEAD_S,
     ConversationEngine,
     ConversationSetup,
-    Emit,
 )
 from lbrxvoicepro.conversation.events import (
     AnswerAudio,
     AnswerDelta,
     Backchannel,
     BargeIn,
+    Emit,
     EndOfTurn,
     Event,
     Heard,

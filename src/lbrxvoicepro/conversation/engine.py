@@ -27,25 +27,25 @@ from lbrxvoicepro.audio.sources import pcm16_to_float
 from lbrxvoicepro.config import AsrSettings, Settings
 from lbrxvoicepro.conversation.events import (
     AnswerAudio,
-    AnswerDelta,
     Backchannel,
     BargeIn,
+    Emit,
     EndOfTurn,
-    Event,
     Heard,
     Partial,
     SpeechStarted,
     SpeechStopped,
     TurnDone,
     TurnFailed,
+    elapsed_ms,
 )
 from lbrxvoicepro.conversation.listener import Listened, Listener
 from lbrxvoicepro.conversation.prompter import Prompter
 from lbrxvoicepro.conversation.reply import Reply
+from lbrxvoicepro.conversation.writer import write_answer
 from lbrxvoicepro.errors import LbrxError, ModelNotFound
-from lbrxvoicepro.llm import ChatMessage, ChatModel, astream
+from lbrxvoicepro.llm import ChatMessage
 from lbrxvoicepro.runtime import ModelManager
-from lbrxvoicepro.text.sentences import speakable
 from lbrxvoicepro.types import Audio, Transcript
 from lbrxvoicepro.vad.turn import SmartTurn
 
@@ -56,7 +56,6 @@ LEAD_S = 0.15
 CITATION = re.compile(r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]")
 """``[1]``, ``[2, 3]``: written for the reader, not spoken."""
 
-Emit = Callable[[Event], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 
@@ -307,7 +306,7 @@ class ConversationEngine:
         except LbrxError as error:  # the turn fails, the conversation goes on
             await self._emit(TurnFailed(str(error), type(error).__name__))
             return
-        timings["asr_ms"] = _ms(started)
+        timings["asr_ms"] = elapsed_ms(started)
         await self._emit(Heard(transcript.text))
         if not transcript.text.strip():
             return
@@ -335,10 +334,12 @@ class ConversationEngine:
         model = await asyncio.to_thread(self.models.chat_model)
         started = time.perf_counter()
         prompt = await asyncio.to_thread(self._prompter.prompt, question, list(self.history))
-        timings["retrieval_ms"] = _ms(started)
+        timings["retrieval_ms"] = elapsed_ms(started)
         self.history.append(ChatMessage("user", question))
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
-        writer = asyncio.create_task(self._write(model, prompt.messages, pieces, timings))
+        writer = asyncio.create_task(
+            write_answer(model, prompt, question, self.settings, pieces, timings, self._emit)
+        )
         try:
             await self._speak(pieces, reply, ended_at, timings)
             await writer
@@ -347,32 +348,6 @@ class ConversationEngine:
         self.history.append(ChatMessage("assistant", " ".join(reply.sentences)))
         await self._history_changed()
         await self._emit(TurnDone(timings))
-
-    async def _write(
-        self,
-        model: ChatModel,
-        messages: list[ChatMessage],
-        pieces: asyncio.Queue[str | None],
-        timings: dict[str, float],
-    ) -> None:
-        """Stream the answer; hand each piece to the speaker as soon as it can be spoken."""
-        llm = self.settings.llm
-        started, text, spoken = time.perf_counter(), "", False
-        first_clause = self.settings.conversation.first_clause
-        try:
-            async for delta in astream(model, messages, llm.max_tokens, llm.temperature):
-                timings.setdefault("llm_first_token_ms", _ms(started))
-                await self._emit(AnswerDelta(delta))
-                ready, text = speakable(text + delta, spoken or not first_clause)
-                for piece in ready:
-                    timings.setdefault("first_clause_ms", _ms(started))
-                    await pieces.put(piece)
-                spoken = spoken or bool(ready)
-            if text.strip():
-                timings.setdefault("first_clause_ms", _ms(started))
-                await pieces.put(text.strip())
-        finally:
-            pieces.put_nowait(None)  # the speaker ends even when the model failed
 
     async def _speak(
         self,
@@ -390,7 +365,7 @@ class ConversationEngine:
                 continue
             started = time.perf_counter()
             audio = await asyncio.to_thread(synthesizer.synthesize_sync, sentence)
-            timings.setdefault("first_tts_ms", _ms(started))
+            timings.setdefault("first_tts_ms", elapsed_ms(started))
             rate, samples = audio.sample_rate, audio.samples
             reply.add(sentence, len(samples) / rate)
             frame = int(FRAME_S * rate)
@@ -411,7 +386,3 @@ class ConversationEngine:
     async def _history_changed(self) -> None:
         if self._on_history is not None:
             await self._on_history()
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 1)

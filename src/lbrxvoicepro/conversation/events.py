@@ -3,6 +3,8 @@ translate them (the WebSocket sends ``wire(event)`` as JSON, the terminal prints
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -126,6 +128,15 @@ Event = (
     | TurnDone
     | TurnFailed
 )
+
+
+Emit = Callable[[Event], Awaitable[None]]
+"""How the engine hands an event to its transport."""
+
+
+def elapsed_ms(since: float) -> float:
+    """Milliseconds since ``since`` (a ``time.perf_counter()``), for a turn's timings."""
+    return round((time.perf_counter() - since) * 1000, 1)
 
 
 def wire(event: Event) -> dict[str, object]:

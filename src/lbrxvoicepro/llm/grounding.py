@@ -178,6 +178,39 @@ class Grounder:
         return GroundedAnswer(text, [best.source + 1], True, answer, reason)
 
 
+class SpokenCheck:
+    """An answer checked piece by piece while it is spoken (a piece: a clause or a sentence).
+
+    Each piece must hold to a passage as ``Grounder.ground``'s sentences do, and the first must
+    say what the best passage sentence says. Speech cannot be taken back, so the first piece
+    that fails ends the answer; when nothing has been said yet, ``quote()`` is said instead.
+    """
+
+    def __init__(self, grounder: Grounder, question: str, passages: Sequence[Hit]) -> None:
+        self._grounder = grounder
+        self._context = _Context(grounder.analyzer, question, passages)
+        self.said = False
+        """Whether a piece has passed (and so has been said)."""
+
+    def refusal(self, piece: str) -> str:
+        """Why ``piece`` may not be said; empty when it may."""
+        grounder, context = self._grounder, self._context
+        source, missing = grounder._source_for(context, piece)
+        if source is None:
+            return f"not in its passage: {missing}"
+        if not self.said:
+            best = context.best_sentence(context.own_terms(piece))
+            if best is not None and not grounder._agrees(context, piece, best):
+                return "it does not say what the best passage sentence says"
+        self.said = True
+        return ""
+
+    def quote(self) -> str:
+        """The passage sentence that best answers the question, marked as a quote."""
+        best = self._context.best_sentence(set())
+        return self._grounder._quote(self._context, best, "", "").text
+
+
 class _Context:
     """The question and its passages, analysed once per answer."""
 
