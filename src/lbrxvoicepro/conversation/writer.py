@@ -9,6 +9,7 @@ ends the answer, and if nothing was said yet, the best passage sentence is said,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -39,17 +40,19 @@ async def write_answer(
         check = SpokenCheck(Grounder(), question, prompt.sources)
     started, text, spoken = time.perf_counter(), "", False
     first_clause = settings.conversation.first_clause
+    deltas = astream(model, prompt.messages, llm.max_tokens, llm.temperature)
     try:
-        async for delta in astream(model, prompt.messages, llm.max_tokens, llm.temperature):
-            timings.setdefault("llm_first_token_ms", elapsed_ms(started))
-            if check is None:
-                await emit(AnswerDelta(delta))
-            ready, text = speakable(text + delta, spoken or not first_clause)
-            for piece in ready:
-                timings.setdefault("first_clause_ms", elapsed_ms(started))
-                if not await _hand_over(piece, check, pieces, emit):
-                    return
-            spoken = spoken or bool(ready)
+        async with contextlib.aclosing(deltas):  # an answer ended early frees the model now
+            async for delta in deltas:
+                timings.setdefault("llm_first_token_ms", elapsed_ms(started))
+                if check is None:
+                    await emit(AnswerDelta(delta))
+                ready, text = speakable(text + delta, spoken or not first_clause)
+                for piece in ready:
+                    timings.setdefault("first_clause_ms", elapsed_ms(started))
+                    if not await _hand_over(piece, check, pieces, emit):
+                        return
+                spoken = spoken or bool(ready)
         if text.strip():
             timings.setdefault("first_clause_ms", elapsed_ms(started))
             await _hand_over(text.strip(), check, pieces, emit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -36,7 +36,7 @@ class ChatModel(Protocol):
 
 async def astream(
     model: ChatModel, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """``model.stream`` in a worker thread, deltas handed to the event loop as they come.
 
     If the consumer stops early (a barge-in cancels it), the worker stops at the next delta and
