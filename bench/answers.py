@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -87,8 +86,6 @@ QUESTIONS = [
     Question("What do I need to bring to join the library?", ("photo id", "proof of address")),
 ]
 
-_CITED = re.compile(r"\[(\d+)\]")
-
 
 def has_facts(answer: str, question: Question) -> bool:
     folded = fold(answer)
@@ -123,7 +120,7 @@ def main() -> None:
             grounded = ground(question.text, prompt, written, llm)
             seconds.append(time.perf_counter() - started)
             invented = grounder.unsupported_facts(question.text, written, prompt.sources)
-            cited = [prompt.sources[int(n) - 1] for n in _CITED.findall(grounded.text)]
+            cited = [prompt.sources[number - 1] for number in grounded.citations]
             unheld = grounder.unsupported_facts(question.text, grounded.text, cited)
             scores = (
                 (today, not invented, has_facts(written, question)),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -45,6 +44,7 @@ from lbrxvoicepro.conversation.reply import Reply
 from lbrxvoicepro.conversation.writer import write_answer
 from lbrxvoicepro.errors import LbrxError, ModelNotFound
 from lbrxvoicepro.llm import ChatMessage
+from lbrxvoicepro.llm.grounding import CITATION
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.types import Audio, Transcript
 from lbrxvoicepro.vad.turn import SmartTurn
@@ -53,8 +53,6 @@ FRAME_S = 0.1
 """Answer audio is emitted in frames this long."""
 LEAD_S = 0.15
 """How far ahead of playback audio is released: the most a barge-in can leave queued."""
-CITATION = re.compile(r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]")
-"""``[1]``, ``[2, 3]``: written for the reader, not spoken."""
 
 log = logging.getLogger(__name__)
 

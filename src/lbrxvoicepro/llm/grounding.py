@@ -27,7 +27,9 @@ _ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
 """E-mail and web addresses: their parts ("bratek" in zamowienia@bratek.pl) are not words a
 sentence is about."""
 _WORD = re.compile(r"\w+")
-_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+CITATION = re.compile(r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]")
+"""``[1]``, ``[2, 3]``: written for the reader; taken out before an answer is checked or
+spoken."""
 _POLISH_LETTERS = set("ąćęłńóśźż")
 _ENGLISH_WORDS = {"the", "what", "who", "when", "where", "which", "how", "is", "are", "do", "does"}
 _OPENERS = {"you", "we", "they", "yes", "there", "this", "these", "those", "your", "our", "my"}
@@ -77,7 +79,7 @@ class Grounder:
         if not passages:
             return GroundedAnswer(answer.strip(), [], False, answer)
         context = _Context(self.analyzer, question, passages)
-        sentences = [s for s in split_sentences(_CITATION.sub("", answer)) if s]
+        sentences = [s for s in split_sentences(CITATION.sub("", answer)) if s]
         best = context.best_sentence(context.own_terms(sentences[0]) if sentences else set())
         cited: list[int] = []
         pieces: list[str] = []
@@ -104,7 +106,7 @@ class Grounder:
         held_terms = set().union(*context.terms) if passages else set()
         return [
             fact
-            for fact, key in self._facts(context, _CITATION.sub("", text))
+            for fact, key in self._facts(context, CITATION.sub("", text))
             if key not in (held_numbers if fact[0].isdigit() else held_terms)
         ]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from lbrxvoicepro.config import LlmSettings
 from lbrxvoicepro.kb.base import KnowledgeBase
-from lbrxvoicepro.llm.base import ChatMessage, ChatModel, complete
+from lbrxvoicepro.llm.base import ChatMessage, ChatModel
 from lbrxvoicepro.llm.grounding import GroundedAnswer, Grounder
 from lbrxvoicepro.llm.prompt import Prompt, build_prompt
 
@@ -38,12 +38,8 @@ def grounded_answer(
 ) -> tuple[Prompt, GroundedAnswer]:
     """The whole answer, cited inline and checked against its passages (``llm.grounding``):
     it has to be complete before it can be checked, so it is not streamed."""
-    hits = kb.search(question, top_k)
-    prompt = build_prompt(
-        model, settings.system_prompt, question, hits, history, settings.max_tokens
-    )
-    text = complete(model, prompt.messages, settings.max_tokens, settings.temperature)
-    return prompt, ground(question, prompt, text, settings)
+    prompt, deltas = answer(question, model, settings, kb, top_k, history)
+    return prompt, ground(question, prompt, "".join(deltas), settings)
 
 
 def ground(question: str, prompt: Prompt, text: str, settings: LlmSettings) -> GroundedAnswer:
