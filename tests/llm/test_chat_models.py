@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -16,6 +17,7 @@ from lbrxvoicepro.errors import LLMError, LLMUnavailable
 from lbrxvoicepro.kb.retriever import Hit
 from lbrxvoicepro.kb.store import StoredChunk
 from lbrxvoicepro.llm import ChatMessage, astream
+from lbrxvoicepro.llm.base import until_it_repeats
 from lbrxvoicepro.llm.llama import transcript
 from lbrxvoicepro.llm.openai_http import OpenAIChatModel
 from lbrxvoicepro.llm.prompt import build_prompt, citation_list
@@ -80,6 +82,25 @@ def test_a_base_model_transcript_keeps_every_turn_in_order() -> None:
         ChatMessage("user", "Drugie?"),
     ]
     assert transcript(messages) == "System.\n\nQ: Pierwsze?\nA: Tak.\n\nQ: Drugie?\nA:"
+
+
+def test_an_answer_that_repeats_a_sentence_stops_before_the_repeat() -> None:
+    looping = ["I'm a stu", "dent. I'm from", " Kraków. I", "'m a student", ". I'm a stu"]
+    assert "".join(until_it_repeats(looping)) == "I'm a student. I'm from Kraków."
+    short = ["Tak. Tak. Nie", " wiem. Może. Tak."]  # short sentences may recur
+    assert "".join(until_it_repeats(short)) == "Tak. Tak. Nie wiem. Może. Tak."
+    starts_alike = ["Sklep jest otwarty. Sklep jest", " zamknięty w niedzielę."]
+    assert "".join(until_it_repeats(starts_alike)) == "".join(starts_alike)
+
+
+def test_a_base_model_does_not_repeat_itself_to_the_token_limit(models: ModelManager) -> None:
+    """Greeted in English with no passages, Gemma 3 270M used to loop on one sentence ("I'm
+    a student of the University of California at Berkeley.") for all 256 tokens."""
+    model = models.chat_model()
+    answer = "".join(model.stream([ChatMessage("user", "Hello!")], 256, 0.0))
+    sentences = [s.strip().lower() for s in re.split(r"[.!?\n]", answer) if len(s.split()) >= 3]
+    assert sentences and len(sentences) == len(set(sentences)), answer
+    assert model.count_tokens(answer) < 200, answer
 
 
 async def test_embedded_llama_cpp_streams_off_the_event_loop(models: ModelManager) -> None:

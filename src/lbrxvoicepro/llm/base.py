@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -79,3 +80,40 @@ def complete(
     model: ChatModel, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
 ) -> str:
     return "".join(model.stream(messages, max_tokens, temperature))
+
+
+SENTENCE_END = re.compile(r"[.!?…\n]")
+MIN_REPEATED_WORDS = 3
+"""A sentence this long said twice is a loop; shorter ones ("Tak.", "1.") may recur."""
+
+
+def until_it_repeats(deltas: Iterable[str]) -> Iterator[str]:
+    """``deltas`` until the answer starts to say again a sentence it has said: a small model
+    caught in a loop ("I'm a student. I'm a student. …") then stops after saying it once,
+    instead of repeating itself up to the token limit. Text that could be the start of a
+    repeat is held back until it turns out not to be one (or dropped, when the answer ends
+    there: a repeat cut short by the token limit)."""
+    said: set[str] = set()
+    sentence = held = ""
+    for delta in deltas:
+        ready = ""
+        for char in delta:
+            sentence, held = sentence + char, held + char
+            if SENTENCE_END.match(char):
+                key = _words(sentence)
+                if len(key.split()) >= MIN_REPEATED_WORDS:
+                    if key in said:
+                        if ready:
+                            yield ready
+                        return
+                    said.add(key)
+                sentence, ready, held = "", ready + held, ""
+        key = _words(sentence)
+        if not key or not any(earlier.startswith(key) for earlier in said):
+            ready, held = ready + held, ""
+        if ready:
+            yield ready
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split())

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from lbrxvoicepro.errors import BackendNotInstalled, LLMError, ModelLoadError
-from lbrxvoicepro.llm.base import ChatMessage
+from lbrxvoicepro.llm.base import ChatMessage, until_it_repeats
 
 _log = logging.getLogger(__name__)
 _GGML_LOG_ERROR = 4  # GGML_LOG_LEVEL_ERROR in the ggml.h that llama-cpp-python builds
@@ -75,23 +76,31 @@ class LlamaCppChatModel:
     def stream(
         self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
     ) -> Iterator[str]:
-        with self._lock:
+        with (
+            self._lock,
+            contextlib.closing(self._deltas(messages, max_tokens, temperature)) as deltas,
+        ):
             try:
-                if self.base_model:
-                    yield from self._complete(messages, max_tokens, temperature)
-                    return
-                events = self._llama.create_chat_completion(
-                    messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    stream=True,
-                )
-                for event in events:
-                    delta: dict[str, Any] = event["choices"][0]["delta"]  # type: ignore[index,assignment]
-                    if delta.get("content"):
-                        yield str(delta["content"])
+                yield from until_it_repeats(deltas)
             except (ValueError, RuntimeError) as error:
                 raise LLMError(f"{self.name}: generation failed: {error}") from error
+
+    def _deltas(
+        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
+    ) -> Generator[str, None, None]:
+        if self.base_model:
+            yield from self._complete(messages, max_tokens, temperature)
+            return
+        events = self._llama.create_chat_completion(
+            messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
+        )
+        for event in events:
+            delta: dict[str, Any] = event["choices"][0]["delta"]  # type: ignore[index,assignment]
+            if delta.get("content"):
+                yield str(delta["content"])
 
     def _complete(
         self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
