@@ -15,6 +15,8 @@ from tests.engines import CrashCheckedModels, require_engine
 
 DATA = Path(__file__).parent / "data"
 POLISH_CLIPS = sorted((DATA / "pl").glob("*.wav"))
+NEMO = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "pl-nemo"
+"""Real read Polish speech (non-commercial: read from there, never copied here)."""
 BECKETT_TEXT = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."
 RATE = 16000
 

@@ -12,9 +12,11 @@ from faster_whisper import WhisperModel
 from lbrxvoicepro import Audio, VoicePipeline
 from lbrxvoicepro.asr.whisper import CLIP_SECONDS, token_budget
 from lbrxvoicepro.audio import load
+from lbrxvoicepro.config import Settings
+from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.text import wer
 from lbrxvoicepro.text.scoring import normalize_for_scoring
-from tests.conftest import BECKETT_TEXT, POLISH_CLIPS, beckett_path, reference
+from tests.conftest import BECKETT_TEXT, NEMO, POLISH_CLIPS, beckett_path, reference
 
 pytestmark = pytest.mark.engines("whisper")
 
@@ -144,3 +146,19 @@ def test_decoding_cost_is_bounded_by_each_clips_length(settings, models) -> None
     words = transcript.words
     cuts = itertools.accumulate(seconds for seconds, _, _ in recording.calls[:-1])
     assert not any(w.start < cut < w.end for w in words for cut in cuts)
+
+
+def test_misspelled_polish_words_are_put_right_and_keep_their_times(
+    settings: Settings, models: ModelManager
+) -> None:
+    """A real nEMO clip: Whisper base hears "szawę", a word no one uses, for "szafę"."""
+    clip = load(NEMO / "IC0_neutral_10.wav")
+    spelled = models.transcriber(settings.asr).transcribe(clip, "pl")
+    as_heard = models.transcriber(settings.asr.model_copy(update={"spelling_languages": ()}))
+    heard = as_heard.transcribe(clip, "pl")
+    assert "szawę" in heard.text and "szafę" not in heard.text
+    assert spelled.text == heard.text.replace("szawę", "szafę")
+    assert [(w.start, w.end) for w in spelled.words] == [(w.start, w.end) for w in heard.words]
+    assert [w.text for w in spelled.words] == [
+        w.text.replace("szawę", "szafę") for w in heard.words
+    ]

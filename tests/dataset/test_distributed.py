@@ -18,8 +18,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.conftest import NEMO
 from tests.e2e.test_cli import CLI
-from tests.server.test_studio_api import NEMO
 
 CLIPS = sorted(NEMO.glob("*.wav"))[:24]
 """Three groups of eight (``dataset.files_per_batch``): a kill lands while work remains."""

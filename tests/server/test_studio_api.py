@@ -5,7 +5,6 @@ review, resume and charts."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +15,9 @@ from lbrxvoicepro.config import Settings
 from lbrxvoicepro.dataset.crypto import cipher_for
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.dataset.studio import TakeRef
+from tests.conftest import NEMO
 from tests.server.conftest import bearer
 
-NEMO = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "pl-nemo"
 CLIPS = ("IC0_neutral_10.wav", "EB0_neutral_34.wav", "KD0_neutral_12.wav")
 
 

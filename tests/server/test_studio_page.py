@@ -22,11 +22,12 @@ from lbrxvoicepro.dataset.crypto import cipher_for
 from lbrxvoicepro.dataset.store import DatasetStore
 from lbrxvoicepro.dataset.studio import TakeRef
 from tests.browser import chromium
+from tests.conftest import NEMO
 from tests.dataset.readers import read_csm, read_moshi
 from tests.e2e.test_cli import CLI
 from tests.llm.conftest import free_port
 from tests.server.conftest import wait_for
-from tests.server.test_studio_api import CLIPS, NEMO, nemo_text
+from tests.server.test_studio_api import CLIPS, nemo_text
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "studio"
 DATASET = "studio_page"

@@ -18,6 +18,7 @@ from lbrxvoicepro.asr.guards import guard_segments
 from lbrxvoicepro.asr.timeline import SpeechTimeline, widen
 from lbrxvoicepro.config import AsrSettings, VadSettings
 from lbrxvoicepro.errors import UnknownLanguage
+from lbrxvoicepro.text.spelling import Speller, speller
 from lbrxvoicepro.types import Audio, Segment, SpeechSpan, Transcript, Word
 from lbrxvoicepro.vad import SileroVAD, speech_spans
 
@@ -38,7 +39,10 @@ log = logging.getLogger(__name__)
 
 
 def token_budget(seconds: float, per_second: float, limit: int = MAX_NEW_TOKENS) -> int:
-    """Tokens a clip may generate: enough for the fastest speech, not for a loop."""
+    """faster-whisper's ``max_new_tokens`` for a clip: enough for the fastest speech, not for a
+    loop. CTranslate2 decodes at most half of these plus the prompt (the reference
+    implementation's 224 of 448 tokens), which is still enough (README, "How transcription
+    works")."""
     return min(limit, BASE_TOKENS + math.ceil(seconds * per_second))
 
 
@@ -105,7 +109,9 @@ class FasterWhisperTranscriber:
             restored = [prepared.timeline.restore(_shift(s, start)) for s in segments]
             decoded += restored
             if on_segment is not None:
-                for segment in guard_segments(restored, language, self.settings)[0]:
+                for segment in self._spelled(
+                    guard_segments(restored, language, self.settings)[0], language
+                ):
                     on_segment(segment)
             if self.settings.condition_on_previous_text:
                 previous = " ".join(s.text.strip() for s in segments)
@@ -264,6 +270,7 @@ class FasterWhisperTranscriber:
         self, audio: Audio, segments: list[Segment], language: str, probability: float
     ) -> Transcript:
         kept, notes = guard_segments(segments, language, self.settings)
+        kept = self._spelled(kept, language)
         return Transcript(
             text=" ".join(s.text.strip() for s in kept).strip(),
             segments=tuple(kept),
@@ -272,6 +279,12 @@ class FasterWhisperTranscriber:
             duration=audio.duration,
             dropped=tuple(notes),
         )
+
+    def _spelled(self, segments: list[Segment], language: str) -> list[Segment]:
+        """Segments with the words the language's word list does not know put right (for the
+        languages in ``asr.spelling_languages``)."""
+        fix = speller(language) if language in self.settings.spelling_languages else None
+        return segments if fix is None else [_respelled(s, fix) for s in segments]
 
 
 def _convert(segments: Iterable[Any]) -> list[Segment]:
@@ -333,6 +346,14 @@ def _shift(segment: Segment, delta: float) -> Segment:
         Word(w.text, w.start + delta, w.end + delta, w.probability) for w in segment.words
     )
     return replace(segment, start=segment.start + delta, end=segment.end + delta, words=words)
+
+
+def _respelled(segment: Segment, fix: Speller) -> Segment:
+    return replace(
+        segment,
+        text=fix.text(segment.text),
+        words=tuple(replace(word, text=fix.text(word.text)) for word in segment.words),
+    )
 
 
 def _empty(audio: Audio, language: str) -> Transcript:
