@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lbrxvoicepro.asr.whisper import _respelled
 from lbrxvoicepro.text.spelling import speller
+from lbrxvoicepro.types import Segment, Word
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,34 @@ def test_known_words_numbers_case_and_punctuation_are_kept(polish) -> None:  # t
     text = "Kupiłem nową Szawę w Bełchatowie, 24.11.2026 o 14:30 — TRZELEC!"
     assert polish.text(text) == "Kupiłem nową Szafę w Bełchatowie, 24.11.2026 o 14:30 — STRZELEC!"
     assert polish.word("qxqxqxq") == "qxqxqxq"  # nothing near enough: left as it is
+
+
+def test_a_word_split_in_two_is_joined_where_that_makes_a_common_word(polish) -> None:  # type: ignore[no-untyped-def]
+    assert polish.text("Nie było żadnych nabo żeństw.") == "Nie było żadnych nabożeństw."
+    assert polish.pieces([" nabo", " żeństw.", " Szawę,"]) == [(2, " nabożeństw."), (1, " Szafę,")]
+    assert polish.text("Nie było, żeństw tu.") == "Nie było, żeńska tu."  # not across a comma
+    assert polish.text("po skorpionie") == "po skorpionie"  # two known words stay two
+
+
+def test_a_joined_word_spans_both_words_it_was_heard_as(polish) -> None:  # type: ignore[no-untyped-def]
+    heard = Segment(
+        1.0,
+        2.4,
+        " Szawę i nabo żeństw.",
+        (
+            Word(" Szawę", 1.0, 1.5, 0.9),
+            Word(" i", 1.5, 1.6, 0.8),
+            Word(" nabo", 1.7, 2.0, 0.6),
+            Word(" żeństw.", 2.0, 2.4, 0.7),
+        ),
+    )
+    spelled = _respelled(heard, polish)
+    assert spelled.text == " Szafę i nabożeństw."
+    assert spelled.words == (
+        Word(" Szafę", 1.0, 1.5, 0.9),
+        Word(" i", 1.5, 1.6, 0.8),
+        Word(" nabożeństw.", 1.7, 2.4, 0.6),
+    )
 
 
 def test_a_language_without_a_word_list_has_no_speller() -> None:

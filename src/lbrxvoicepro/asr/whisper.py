@@ -349,11 +349,16 @@ def _shift(segment: Segment, delta: float) -> Segment:
 
 
 def _respelled(segment: Segment, fix: Speller) -> Segment:
-    return replace(
-        segment,
-        text=fix.text(segment.text),
-        words=tuple(replace(word, text=fix.text(word.text)) for word in segment.words),
-    )
+    """The segment spelled; a word joined from two keeps the span of both."""
+    if not segment.words:
+        return replace(segment, text=fix.text(segment.text))
+    words, index = [], 0
+    for count, text in fix.pieces([w.text for w in segment.words]):
+        merged = segment.words[index : index + count]
+        probability = min(w.probability for w in merged)
+        words.append(Word(text, merged[0].start, merged[-1].end, probability))
+        index += count
+    return replace(segment, text=fix.text(segment.text), words=tuple(words))
 
 
 def _empty(audio: Audio, language: str) -> Transcript:

@@ -6,7 +6,10 @@ errors are such non-words. A word that wordfreq's list for the language (Wikiped
 news, books and web text) does not know is replaced with the known word that sounds closest
 (Polish spelling pairs that sound alike, such as "w"/"f", "rz"/"ż" or "ó"/"u", count as the
 same), then is fewest edits away (at most two; three for words of eight letters or more),
-then is most common; every word the list knows stays as Whisper wrote it.
+then is most common; every word the list knows stays as Whisper wrote it. An unknown word
+that makes a common word with the word next to it is joined to it first: Whisper splits Polish
+compounds and prefixed words ("nabo żeństw" becomes "nabożeństw"); a joined word keeps the time
+span of both.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 
 KNOWN_ZIPF = 1.0
 """A word used at least once per 100 million words is kept as written (Zipf scale)."""
@@ -32,6 +36,11 @@ SOUND_ALIKE = (
 """Polish spellings that sound alike or nearly so (voiced and voiceless pairs among them),
 applied in this order."""
 _WORD = re.compile(r"[^\W\d_]+")
+_BARE = re.compile(r"(\s*)([^\W\d_]+)")
+"""A piece that is one word and nothing else (no punctuation), after its leading space."""
+_ONE_WORD = re.compile(r"\s*([^\W\d_]+)[^\w\s]*")
+"""A piece that is one word, punctuation after it allowed."""
+_PIECES = re.compile(r"\s*\S+")
 _lock = threading.Lock()
 
 
@@ -51,8 +60,45 @@ class Speller:
         self._by_length = dict(by_length)
 
     def text(self, text: str) -> str:
-        """``text`` with each unknown word replaced, its case and punctuation kept."""
-        return _WORD.sub(lambda match: _cased(self.word(match[0].lower()), match[0]), text)
+        """``text`` with its unknown words joined or replaced, case and punctuation kept."""
+        return "".join(spelled for _, spelled in self.pieces(_PIECES.findall(text)))
+
+    def pieces(self, pieces: Sequence[str]) -> list[tuple[int, str]]:
+        """Whisper's words as it writes them (each with its leading space and punctuation),
+        spelled: each with the number of pieces it stands for (2 where an unknown word and the
+        one beside it were joined into a common word)."""
+        spelled: list[tuple[int, str]] = []
+        index = 0
+        while index < len(pieces):
+            piece = pieces[index]
+            word = _ONE_WORD.fullmatch(piece)
+            if word and word[1].lower() not in self._known:
+                after = pieces[index + 1] if index + 1 < len(pieces) else ""
+                if (joined := self._joined(piece, after)) is not None:
+                    spelled.append((2, joined))
+                    index += 2
+                    continue
+                before = spelled[-1][1] if spelled and spelled[-1][0] == 1 else ""
+                if (joined := self._joined(before, piece)) is not None:
+                    spelled[-1] = (2, joined)
+                    index += 1
+                    continue
+            spelled.append((1, self._replaced(piece)))
+            index += 1
+        return spelled
+
+    def _joined(self, first: str, second: str) -> str | None:
+        """``first`` and ``second`` as one word, where they make a common one."""
+        head, tail = _BARE.fullmatch(first), _WORD.match(second.lstrip())
+        if head is None or tail is None:
+            return None
+        word = (head[2] + tail[0]).lower()
+        if self._frequency.get(word, 0.0) < 10 ** (COMMON_ZIPF - 9):
+            return None
+        return head[1] + _cased(word, head[2]) + second.lstrip()[len(tail[0]) :]
+
+    def _replaced(self, piece: str) -> str:
+        return _WORD.sub(lambda match: _cased(self.word(match[0].lower()), match[0]), piece)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one instance per language, kept for good)
     def word(self, word: str) -> str:
