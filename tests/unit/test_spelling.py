@@ -33,6 +33,7 @@ def test_known_words_numbers_case_and_punctuation_are_kept(polish) -> None:  # t
     text = "Kupiłem nową Szawę w Bełchatowie, 24.11.2026 o 14:30 — TRZELEC!"
     assert polish.text(text) == "Kupiłem nową Szafę w Bełchatowie, 24.11.2026 o 14:30 — STRZELEC!"
     assert polish.word("qxqxqxq") == "qxqxqxq"  # nothing near enough: left as it is
+    assert polish.text("  Ala ma kota.\n") == "  Ala ma kota.\n"
 
 
 def test_a_word_split_in_two_is_joined_where_that_makes_a_common_word(polish) -> None:  # type: ignore[no-untyped-def]

@@ -61,7 +61,9 @@ class Speller:
 
     def text(self, text: str) -> str:
         """``text`` with its unknown words joined or replaced, case and punctuation kept."""
-        return "".join(spelled for _, spelled in self.pieces(_PIECES.findall(text)))
+        pieces = _PIECES.findall(text)
+        trailing = text[len("".join(pieces)) :]
+        return "".join(spelled for _, spelled in self.pieces(pieces)) + trailing
 
     def pieces(self, pieces: Sequence[str]) -> list[tuple[int, str]]:
         """Whisper's words as it writes them (each with its leading space and punctuation),
