@@ -89,6 +89,7 @@ class ModelManager:
     def transcriber(self, asr: AsrSettings | None = None) -> Transcriber:
         """The configured ``Transcriber``, built on shared models."""
         from lbrxvoicepro.asr.whisper import FasterWhisperTranscriber
+        from lbrxvoicepro.text.spelling import load_in_background
 
         asr = asr or self.settings.asr
         if asr.remote_url:
@@ -98,6 +99,8 @@ class ModelManager:
                 ("remote-asr", asr.remote_url, asr.language),
                 lambda: RemoteTranscriber(asr.remote_url, self.settings.server, asr.language),
             )
+        if asr.language in asr.spelling_languages:
+            load_in_background(asr.language)
         model = self.whisper(
             asr.model, asr.device, asr.compute_type, asr.cpu_threads, asr.min_window_s
         )

@@ -15,16 +15,15 @@ span of both.
 from __future__ import annotations
 
 import functools
-import math
+import itertools
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
 
-KNOWN_ZIPF = 1.0
-"""A word used at least once per 100 million words is kept as written (Zipf scale)."""
 COMMON_ZIPF = 2.0
-"""A replacement must be used at least once per 10 million words."""
+"""A replacement must be used at least once per 10 million words (Zipf scale; the list holds
+words down to once per 100 million, and every word in it is kept as written)."""
 MAX_EDITS = 2
 LONG_WORD = 8
 """Words this long may be three edits away."""
@@ -42,6 +41,7 @@ _ONE_WORD = re.compile(r"\s*([^\W\d_]+)[^\w\s]*")
 """A piece that is one word, punctuation after it allowed."""
 _PIECES = re.compile(r"\s*\S+")
 _lock = threading.Lock()
+_started: set[str] = set()
 
 
 class Speller:
@@ -50,12 +50,12 @@ class Speller:
     def __init__(self, language: str) -> None:
         from wordfreq import get_frequency_dict
 
-        frequencies = get_frequency_dict(language, wordlist="best")
+        frequencies = get_frequency_dict(language, wordlist="best")  # most common first
         self._frequency = frequencies
-        self._known = {w for w, f in frequencies.items() if _zipf(f) >= KNOWN_ZIPF}
         by_length: dict[int, list[str]] = defaultdict(list)
-        for word, frequency in frequencies.items():
-            if _zipf(frequency) >= COMMON_ZIPF and word.isalpha():
+        floor = 10 ** (COMMON_ZIPF - 9)
+        for word in itertools.takewhile(lambda w: frequencies[w] >= floor, frequencies):
+            if word.isalpha():
                 by_length[len(word)].append(word)
         self._by_length = dict(by_length)
 
@@ -74,7 +74,7 @@ class Speller:
         while index < len(pieces):
             piece = pieces[index]
             word = _ONE_WORD.fullmatch(piece)
-            if word and word[1].lower() not in self._known:
+            if word and word[1].lower() not in self._frequency:
                 after = pieces[index + 1] if index + 1 < len(pieces) else ""
                 if (joined := self._joined(piece, after)) is not None:
                     spelled.append((2, joined))
@@ -105,7 +105,7 @@ class Speller:
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one instance per language, kept for good)
     def word(self, word: str) -> str:
         """The known word closest to lower-case ``word`` (most common first), or ``word``."""
-        if word in self._known:
+        if word in self._frequency:
             return word
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
@@ -131,6 +131,16 @@ class Speller:
         return word if best is None else best[1]
 
 
+def load_in_background(language: str) -> None:
+    """Build the language's speller in a thread of its own (once per process), so that a
+    transcript does not wait for it: the word list loads while Whisper's model does."""
+    with _lock:
+        if language in _started:
+            return
+        _started.add(language)
+    threading.Thread(target=speller, args=(language,), name="lbrx-speller", daemon=True).start()
+
+
 def speller(language: str) -> Speller | None:
     """The language's speller, or None where wordfreq has no list for it."""
     with _lock:
@@ -148,10 +158,6 @@ def _sound(word: str) -> str:
     for spelled, sounded in SOUND_ALIKE:
         word = word.replace(spelled, sounded)
     return word
-
-
-def _zipf(frequency: float) -> float:
-    return math.log10(frequency) + 9
 
 
 def _cased(word: str, like: str) -> str:
