@@ -21,9 +21,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 
-COMMON_ZIPF = 2.0
-"""A replacement must be used at least once per 10 million words (Zipf scale; the list holds
-words down to once per 100 million, and every word in it is kept as written)."""
+COMMON_FREQUENCY = 1e-7
+"""A replacement must be used at least once per 10 million words (Zipf 2; the list holds words
+down to once per 100 million, and every word in it is kept as written)."""
 MAX_EDITS = 2
 LONG_WORD = 8
 """Words this long may be three edits away."""
@@ -53,8 +53,8 @@ class Speller:
         frequencies = get_frequency_dict(language, wordlist="best")  # most common first
         self._frequency = frequencies
         by_length: dict[int, list[str]] = defaultdict(list)
-        floor = 10 ** (COMMON_ZIPF - 9)
-        for word in itertools.takewhile(lambda w: frequencies[w] >= floor, frequencies):
+        common = itertools.takewhile(lambda w: frequencies[w] >= COMMON_FREQUENCY, frequencies)
+        for word in common:
             if word.isalpha():
                 by_length[len(word)].append(word)
         self._by_length = dict(by_length)
@@ -95,7 +95,7 @@ class Speller:
         if head is None or tail is None:
             return None
         word = (head[2] + tail[0]).lower()
-        if self._frequency.get(word, 0.0) < 10 ** (COMMON_ZIPF - 9):
+        if self._frequency.get(word, 0.0) < COMMON_FREQUENCY:
             return None
         return head[1] + _cased(word, head[2]) + second.lstrip()[len(tail[0]) :]
 
@@ -104,7 +104,8 @@ class Speller:
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one instance per language, kept for good)
     def word(self, word: str) -> str:
-        """The known word closest to lower-case ``word`` (most common first), or ``word``."""
+        """Lower-case ``word`` if the list knows it, else the known word that sounds closest,
+        then is fewest edits away, then is most common; ``word`` when none is near enough."""
         if word in self._frequency:
             return word
         from rapidfuzz import process
