@@ -34,3 +34,12 @@ def test_a_batch_is_cut_to_its_longest_item() -> None:
     assert fit_window(np.stack([_features(500), _features(1801)]), 1000).shape == (2, 80, 1900)
     assert np.allclose(fitted[0, :, 500:], 1.5 - 2.0)
     assert np.array_equal(fitted[1], batch[1, :, :1800])
+
+
+def test_a_short_clip_gets_four_times_its_length_in_whole_seconds_but_never_under_4_s() -> None:
+    assert fit_window(_features(179), 1000, per_content=4.0).shape == (80, 800)
+    assert fit_window(_features(89), 1000, per_content=4.0).shape == (80, 400)
+    assert fit_window(_features(240), 1000, per_content=4.0).shape == (80, 1000)
+    assert fit_window(_features(1230), 1000, per_content=4.0).shape == (80, 1300)
+    fitted = fit_window(_features(179), 1000, per_content=4.0)
+    assert np.allclose(fitted[:, 179:], 1.5 - 2.0)

@@ -48,9 +48,11 @@ class ModelManager:
         compute_type: str,
         cpu_threads: int,
         min_window_s: float = 30.0,
+        window_per_audio: float = 0.0,
     ) -> Any:
         """A faster-whisper ``WhisperModel`` (with the encoder window fitted to the audio, down to
-        ``min_window_s``); the same object for the same arguments."""
+        ``min_window_s``, or ``window_per_audio`` times short audio); the same object for the
+        same arguments."""
 
         def load() -> Any:
             from lbrxvoicepro.asr.window import WindowedWhisperModel
@@ -67,13 +69,15 @@ class ModelManager:
                         compute_type=compute_type,
                         cpu_threads=cpu_threads,
                         min_window_s=min_window_s,
+                        window_per_audio=window_per_audio,
                     ).result()
             except (RuntimeError, ValueError, OSError) as error:
                 raise ModelLoadError(
                     f"{name}: cannot load Whisper model at {path}: {error}"
                 ) from error
 
-        return self._get(("whisper", name, device, compute_type, cpu_threads, min_window_s), load)
+        key = ("whisper", name, device, compute_type, cpu_threads, min_window_s, window_per_audio)
+        return self._get(key, load)
 
     def vad(self) -> SileroVAD:
         from lbrxvoicepro.vad import SileroVAD
@@ -102,7 +106,12 @@ class ModelManager:
         if asr.language in asr.spelling_languages:
             load_in_background(asr.language)
         model = self.whisper(
-            asr.model, asr.device, asr.compute_type, asr.cpu_threads, asr.min_window_s
+            asr.model,
+            asr.device,
+            asr.compute_type,
+            asr.cpu_threads,
+            asr.min_window_s,
+            asr.window_per_audio,
         )
         vad = self.vad() if asr.vad_gate else None
         return FasterWhisperTranscriber(model, vad, asr, self.settings.vad)
