@@ -9,7 +9,8 @@ Part 2, the command line: ``lbrxvoicepro transcribe FILE`` against a script that
 model with faster-whisper and transcribes the same file, as processes, median of repeats.
 Part 3, throughput: batched mode over N files against a plain loop over raw faster-whisper.
 
-    .venv/bin/python bench/asr.py [--repeats 3] [--files 20] [--nemo-half all|even|odd]
+    .venv/bin/python bench/asr.py [--repeats 3] [--nemo-repeats 1] [--files 20]
+        [--nemo-half all|even|odd]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from lbrxvoicepro import VoicePipeline, load_settings
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.models import ModelCatalog
 from lbrxvoicepro.text import wer
+from lbrxvoicepro.text.spelling import Speller
 from lbrxvoicepro.types import Audio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +97,7 @@ class Bench:
         )
         return " ".join(s.text.strip() for s in segments)
 
-    def single(self, nemo_half: str) -> None:
+    def single(self, nemo_half: str, nemo_repeats: int) -> None:
         """Every clip of every set, one file at a time: raw and project each in a process of
         its own (two CTranslate2 models in one process slow each other down)."""
         sets = load_sets(nemo_half)
@@ -111,6 +113,8 @@ class Bench:
                         nemo_half,
                         "--repeats",
                         str(self.repeats),
+                        "--nemo-repeats",
+                        str(nemo_repeats),
                     ],
                     check=True,
                     capture_output=True,
@@ -144,7 +148,8 @@ class Bench:
         print(
             "\nWER: word errors over all reference words (case and punctuation ignored, fillers "
             "such as 'yyy' removed on both sides); max: the slowest clip's decoding time as "
-            "a multiple of its duration (median of repeats; pl-nemo once).\n"
+            f"a multiple of its duration (median of repeats; pl-nemo: of {nemo_repeats}; the "
+            "project's spelling cache emptied before each decode).\n"
         )
 
     def command_line(self) -> None:
@@ -191,7 +196,7 @@ class Bench:
         print(f"speed-up {loop_s / batch_s:.2f}x")
 
 
-def decode_side(side: str, nemo_half: str, repeats: int) -> None:
+def decode_side(side: str, nemo_half: str, repeats: int, nemo_repeats: int) -> None:
     """One side of part 1, in this process alone: {set: [[clip, seconds, text], ...]} as JSON."""
     settings = load_settings()
     if side == "raw":
@@ -210,6 +215,7 @@ def decode_side(side: str, nemo_half: str, repeats: int) -> None:
         pipeline = VoicePipeline(settings)
 
         def decode(clip: Clip) -> str:
+            Speller.word.cache_clear()  # each repeat looks its words up as the first one did
             return pipeline.transcribe_sync(Audio(clip.samples, 16000), clip.language).text
 
     sets = load_sets(nemo_half)
@@ -219,7 +225,7 @@ def decode_side(side: str, nemo_half: str, repeats: int) -> None:
         rows = []
         for clip in clips:
             ((seconds, text),) = paired_medians(
-                1 if name == "pl-nemo" else repeats, lambda clip=clip: decode(clip)
+                nemo_repeats if name == "pl-nemo" else repeats, lambda clip=clip: decode(clip)
             )
             rows.append([clip.name, seconds, text])
         results[name] = rows
@@ -229,18 +235,21 @@ def decode_side(side: str, nemo_half: str, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--nemo-repeats", type=int, default=1, help="timings of each pl-nemo clip (median)"
+    )
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--parts", default="single,cli,batch", help="any of single,cli,batch")
     parser.add_argument("--nemo-half", choices=("even", "odd", "all"), default="all")
     parser.add_argument("--side", choices=("raw", "lbrx"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        decode_side(args.side, args.nemo_half, args.repeats)
+        decode_side(args.side, args.nemo_half, args.repeats, args.nemo_repeats)
         return
     bench = Bench(args.repeats)
     parts = args.parts.split(",")
     if "single" in parts:
-        bench.single(args.nemo_half)
+        bench.single(args.nemo_half, args.nemo_repeats)
     if "cli" in parts:
         bench.command_line()
     if "batch" in parts:

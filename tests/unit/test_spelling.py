@@ -36,11 +36,17 @@ def test_known_words_numbers_case_and_punctuation_are_kept(polish) -> None:  # t
     assert polish.text("  Ala ma kota.\n") == "  Ala ma kota.\n"
 
 
-def test_a_word_split_in_two_is_joined_where_that_makes_a_common_word(polish) -> None:  # type: ignore[no-untyped-def]
+def test_a_word_split_in_two_is_joined_where_that_makes_a_known_word(polish) -> None:  # type: ignore[no-untyped-def]
     assert polish.text("Nie było żadnych nabo żeństw.") == "Nie było żadnych nabożeństw."
     assert polish.pieces([" nabo", " żeństw.", " Szawę,"]) == [(2, " nabożeństw."), (1, " Szafę,")]
     assert polish.text("Nie było, żeństw tu.") == "Nie było, żeńska tu."  # not across a comma
     assert polish.text("po skorpionie") == "po skorpionie"  # two known words stay two
+
+
+def test_a_rare_fragment_is_joined_to_its_neighbour_into_a_known_word(polish) -> None:  # type: ignore[no-untyped-def]
+    assert polish.text("Drzwi są ognio odporne.") == "Drzwi są ognioodporne."
+    assert polish.text("Substancje rako twórcze.") == "Substancje rakotwórcze."
+    assert polish.text("półprzewodnik i pół przewodnik") == "półprzewodnik i pół przewodnik"
 
 
 def test_a_joined_word_spans_both_words_it_was_heard_as(polish) -> None:  # type: ignore[no-untyped-def]

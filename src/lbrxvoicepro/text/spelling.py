@@ -6,10 +6,11 @@ errors are such non-words. A word that wordfreq's list for the language (Wikiped
 news, books and web text) does not know is replaced with the known word that sounds closest
 (Polish spelling pairs that sound alike, such as "w"/"f", "rz"/"ż" or "ó"/"u", count as the
 same), then is fewest edits away (at most two; three for words of eight letters or more),
-then is most common; every word the list knows stays as Whisper wrote it. An unknown word
-that makes a common word with the word next to it is joined to it first: Whisper splits Polish
-compounds and prefixed words ("nabo żeństw" becomes "nabożeństw"); a joined word keeps the time
-span of both.
+then is most common; every word the list knows stays as Whisper wrote it. A word the list
+does not know, or knows as rare (used less than once per 10 million words), that makes a word
+the list knows with the word next to it is joined to it first: Whisper splits Polish compounds
+and prefixed words into a real word and a fragment ("nabo żeństw" becomes "nabożeństw", "rako
+twórcze" becomes "rakotwórcze"); a joined word keeps the time span of both.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from collections.abc import Sequence
 
 COMMON_FREQUENCY = 1e-7
 """A replacement must be used at least once per 10 million words (Zipf 2; the list holds words
-down to once per 100 million, and every word in it is kept as written)."""
+down to once per 100 million, and every word in it is kept as written, though a rarer one may
+be joined to its neighbour)."""
 MAX_EDITS = 2
 LONG_WORD = 8
 """Words this long may be three edits away."""
@@ -68,13 +70,13 @@ class Speller:
     def pieces(self, pieces: Sequence[str]) -> list[tuple[int, str]]:
         """Whisper's words as it writes them (each with its leading space and punctuation),
         spelled: each with the number of pieces it stands for (2 where an unknown word and the
-        one beside it were joined into a common word)."""
+        one beside it were joined into a known word)."""
         spelled: list[tuple[int, str]] = []
         index = 0
         while index < len(pieces):
             piece = pieces[index]
             word = _ONE_WORD.fullmatch(piece)
-            if word and word[1].lower() not in self._frequency:
+            if word and self._frequency.get(word[1].lower(), 0.0) < COMMON_FREQUENCY:
                 after = pieces[index + 1] if index + 1 < len(pieces) else ""
                 if (joined := self._joined(piece, after)) is not None:
                     spelled.append((2, joined))
@@ -90,12 +92,12 @@ class Speller:
         return spelled
 
     def _joined(self, first: str, second: str) -> str | None:
-        """``first`` and ``second`` as one word, where they make a common one."""
+        """``first`` and ``second`` as one word, where the list knows it."""
         head, tail = _BARE.fullmatch(first), _WORD.match(second.lstrip())
-        if head is None or tail is None:
+        if head is None or tail is None or min(len(head[2]), len(tail[0])) < 2:
             return None
         word = (head[2] + tail[0]).lower()
-        if self._frequency.get(word, 0.0) < COMMON_FREQUENCY:
+        if word not in self._frequency:
             return None
         return head[1] + _cased(word, head[2]) + second.lstrip()[len(tail[0]) :]
 
