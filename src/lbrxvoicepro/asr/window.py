@@ -73,9 +73,10 @@ def fit_window(features: np.ndarray, min_frames: int, per_content: float = 0.0) 
     batch = features if features.ndim == 3 else features[None]
     filled = np.any(batch != 0, axis=1)
     contents = [int(np.flatnonzero(row)[-1]) + 1 if row.any() else 0 for row in filled]
-    longest = _whole_seconds(max(contents))
+    longest_content = max(contents)
+    longest = _whole_seconds(longest_content)
     if per_content:
-        scaled = max(SHORTEST_WINDOW, _whole_seconds(math.ceil(per_content * max(contents))))
+        scaled = max(SHORTEST_WINDOW, _whole_seconds(math.ceil(per_content * longest_content)))
         min_frames = min(min_frames, scaled)
     frames = min(FULL_WINDOW, max(min_frames + min_frames % 2, longest))
     fitted = np.array(batch[:, :, :frames], dtype=np.float32)

@@ -69,8 +69,8 @@ class Speller:
 
     def pieces(self, pieces: Sequence[str]) -> list[tuple[int, str]]:
         """Whisper's words as it writes them (each with its leading space and punctuation),
-        spelled: each with the number of pieces it stands for (2 where an unknown word and the
-        one beside it were joined into a known word)."""
+        spelled: each with the number of pieces it stands for (2 where an unknown or rare word
+        and the one beside it were joined into a known word)."""
         spelled: list[tuple[int, str]] = []
         index = 0
         while index < len(pieces):
