@@ -49,3 +49,22 @@ def test_the_turns_prompt_begins_with_the_prompt_read_in_while_the_user_spoke(
         assert prompter.read_ahead(SO_FAR, []), "the next turn reads in afresh"
     finally:
         models.unload()
+
+
+def test_a_held_prompter_reads_nothing_in_until_resumed(settings: Settings, tmp_path: Path) -> None:
+    """While the question's own recognition runs (a draft at a pause, or the turn's), reading in
+    would only slow it on two cores: the engine holds the prompter then."""
+    settings = settings.model_copy(
+        update={"kb": settings.kb.model_copy(update={"data_dir": tmp_path, "top_k": 3})}
+    )
+    models = ModelManager(settings)
+    try:
+        assert models.knowledge_base("guide").add(expand_paths([Path("examples/kb")])[0]).added
+        prompter = Prompter(models, settings, "guide")
+        prompter.hold()
+        assert not prompter.read_ahead(SO_FAR, [])
+        assert prompter.prompt(QUESTION, []).messages[-1].content == QUESTION
+        prompter.resume()
+        assert prompter.read_ahead(SO_FAR, [])
+    finally:
+        models.unload()

@@ -108,6 +108,8 @@ class ConversationEngine:
         self._draft: tuple[float, asyncio.Task[Transcript]] | None = None
         """The speech end a draft transcript was started for, and that transcript."""
         self._partial: asyncio.Task[Transcript] | None = None
+        self._question_open = False
+        """The user is speaking a question (or pausing in it) whose turn has not ended."""
         self._prompter = Prompter(models, settings, self.setup.kb)
         self._to_show: list[asyncio.Task[Transcript]] = []
         """Drafts and partials of the open utterance, oldest first, not yet shown."""
@@ -181,14 +183,20 @@ class ConversationEngine:
         now = time.perf_counter()
         await self._show_partial()
         if heard.speech_started is not None:
+            self._question_open = True
+            self._prompter.resume()
             await self._emit(SpeechStarted(heard.speech_started))
+        read_ahead = self.settings.conversation.read_ahead
         if heard.draft is not None and (self._draft_task is None or self._draft_task.done()):
+            self._prompter.hold()
             self._draft = (heard.draft.speech_end, self._recognise(heard.draft.audio))
             self._to_show.append(self._draft[1])
+            if read_ahead:
+                self._draft[1].add_done_callback(self._read_ahead)
         if heard.partial is not None:
             self._partial = self._recognise(heard.partial, self._partial_asr)
             self._to_show.append(self._partial)
-            if self.settings.conversation.read_ahead:
+            if read_ahead:
                 self._partial.add_done_callback(self._read_ahead)
         if heard.pause_answer:
             self._pause(now)
@@ -208,13 +216,24 @@ class ConversationEngine:
             draft = self._draft
             recognised = draft[1] if draft and draft[0] == utterance.speech_end else None
             self._to_show.clear()  # the turn's transcript follows: a partial would repeat it
+            self._question_open = False
+            self._prompter.hold()
             self._utterances.put_nowait((utterance.audio, ended_at, timings, recognised))
 
-    def _read_ahead(self, partial: asyncio.Task[Transcript]) -> None:
-        """The prompt for the words so far goes to the LLM while the user still speaks."""
-        if partial.cancelled() or partial.exception() is not None or self._answering:
+    def _read_ahead(self, recognised: asyncio.Task[Transcript]) -> None:
+        """The prompt for the words so far (a partial's, or a draft's while the turn is still
+        open) goes to the LLM. The prompter is held while a draft is recognised and once the
+        turn has ended: on two cores reading in would only slow what the answer waits for."""
+        if (
+            recognised.cancelled()
+            or recognised.exception() is not None
+            or not self._question_open
+            or self._answering
+        ):
             return
-        words = partial.result().text.strip()
+        words = recognised.result().text.strip()
+        if recognised is self._draft_task:  # the user paused, the turn goes on
+            self._prompter.resume()
         if words:
             task = asyncio.create_task(
                 asyncio.to_thread(self._prompter.read_ahead, words, list(self.history))

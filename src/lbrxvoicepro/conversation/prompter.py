@@ -29,6 +29,9 @@ class Prompter:
         self.kb = kb
         self._reading = threading.Lock()
         """Held while a prefix is read in: one at a time, never queued."""
+        self._held = threading.Event()
+        """Set while recognition the answer waits for runs: a read-in stops at its next
+        passage (on two cores it would only slow that recognition)."""
         self._state = threading.Lock()
         self._turn = 0
         self._read_in: list[Hit] = []
@@ -43,10 +46,18 @@ class Prompter:
             self._turn += 1
         return self._build(question, history, read_in + _besides(read_in, self._search(question)))
 
+    def hold(self) -> None:
+        """Stop reading in at the next passage, and read nothing in until ``resume``."""
+        self._held.set()
+
+    def resume(self) -> None:
+        self._held.clear()
+
     def read_ahead(self, words_so_far: str, history: Sequence[ChatMessage]) -> bool:
         """Have the model evaluate the prompt for ``words_so_far`` up to the question (one
-        token generated), keeping the passages read in so far first. False when nothing new
-        was read in: the same prefix as before, or another read-in under way."""
+        token generated), keeping the passages read in so far first, one new passage at a
+        time so that ``hold`` takes effect soon. False when nothing new was read in: the same
+        prefix as before, another read-in under way, or held."""
         if not self._reading.acquire(blocking=False):
             return False
         try:
@@ -55,14 +66,20 @@ class Prompter:
             found = self._search(words_so_far)
             room = max(0, 2 * self.settings.kb.top_k - len(read_in))
             hits = read_in + _besides(read_in, found)[:room]
-            prefix = self._build(words_so_far, history, hits).messages[:-1]
-            if prefix == before:
-                return False
-            complete(self.models.chat_model(), prefix, 1, 0.0)
-            with self._state:
-                if self._turn == turn:  # the turn has not been answered meanwhile
-                    self._read_in, self._prefix = hits, prefix
-            return True
+            read = False
+            for count in range(min(len(read_in) + 1, len(hits)), len(hits) + 1):
+                prefix = self._build(words_so_far, history, hits[:count]).messages[:-1]
+                if prefix == before:
+                    continue
+                if self._held.is_set():
+                    break
+                complete(self.models.chat_model(), prefix, 1, 0.0)
+                before, read = prefix, True
+                with self._state:
+                    if self._turn != turn:  # the turn has been answered meanwhile
+                        break
+                    self._read_in, self._prefix = hits[:count], prefix
+            return read
         finally:
             self._reading.release()
 
