@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from lbrxvoicepro.asr.whisper import _respelled
@@ -72,3 +74,36 @@ def test_a_joined_word_spans_both_words_it_was_heard_as(polish) -> None:  # type
 
 def test_a_language_without_a_word_list_has_no_speller() -> None:
     assert speller("xx") is None
+
+
+def test_the_letter_filter_loses_no_word_a_full_scan_would_find(polish) -> None:  # type: ignore[no-untyped-def]
+    """Misspellings of common words (a letter dropped, a letter doubled, two letters changed):
+    the speller's answer is the one a scan of every known word gives."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    from lbrxvoicepro.text.spelling import COMMON_FREQUENCY, LONG_WORD, MAX_EDITS, _sound
+
+    known = [w for w, f in polish._frequency.items() if f >= COMMON_FREQUENCY and w.isalpha()]
+    rng = random.Random(7)
+    heard = set()
+    for word in rng.sample([w for w in known[:20000] if len(w) >= 4], 40):
+        spot, other = rng.sample(range(len(word)), 2)
+        changed = list(word)
+        changed[spot], changed[other] = rng.choices("aąbcćeęfhijklłmnńoóprsśtuwyzźż", k=2)
+        heard |= {
+            word[:spot] + word[spot + 1 :],
+            word[:spot] + word[spot] + word[spot:],
+            "".join(changed),
+        }
+    for word in sorted(heard - set(polish._frequency)):
+        allowed = MAX_EDITS + (len(word) >= LONG_WORD)
+        found = process.extract(
+            word, known, scorer=Levenshtein.distance, score_cutoff=allowed, limit=None
+        )
+        ranked = sorted(  # ties go to the shorter word, then the one listed first
+            (Levenshtein.distance(_sound(word), _sound(f)), e, -polish._frequency[f], len(f), i)
+            for f, e, i in found
+        )
+        polish.word.cache_clear()
+        assert polish.word(word) == (known[ranked[0][4]] if ranked else word), word
