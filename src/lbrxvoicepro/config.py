@@ -374,8 +374,9 @@ class ConversationSettings(BaseModel):
     )
     read_ahead: bool = Field(
         True,
-        description="while the user speaks, the passages found for the words so far are "
-        "read into the LLM, so that at the end of the turn only the question is new to it",
+        description="while the user speaks (or pauses, the turn still open), the passages "
+        "found for the words so far are read into the LLM, so that at the end of the turn "
+        "only the question is new to it; never while the question itself is recognised",
     )
     first_clause: bool = Field(
         True,
