@@ -89,6 +89,41 @@ def test_batch_matches_one_by_one_and_keeps_order(pipeline: VoicePipeline, non_s
         assert all(0 <= w.start <= w.end <= transcript.duration + 0.01 for w in transcript.words)
 
 
+class CountingEncodes:
+    """The real model, counting the encoder's calls: how far the decoder has gone."""
+
+    def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
+        self.wrapped = model
+        self.encodes = 0
+
+    def encode(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.encodes += 1
+        return self.wrapped.encode(*args, **kwargs)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.wrapped, name)
+
+
+def test_a_batched_group_hands_over_each_input_before_the_last_is_decoded(
+    settings: Settings, models: ModelManager
+) -> None:
+    """Ingest commits each file as soon as it is transcribed: a Ctrl-C keeps what is done,
+    and progress moves per file. One clip per batch: the first of three recordings is handed
+    over before the decoder has encoded the third."""
+    transcriber = models.transcriber(settings.asr.model_copy(update={"batch_size": 1}))
+    counting = CountingEncodes(transcriber.model)
+    transcriber.model = counting
+    speech = [load(clip) for clip in POLISH_CLIPS[:3]]
+    try:
+        handed_over = [
+            (index, counting.encodes) for index, _ in transcriber.transcribe_each(speech, "pl")
+        ]
+    finally:
+        transcriber.model = counting.wrapped
+    assert [index for index, _ in handed_over] == [0, 1, 2]
+    assert handed_over[0][1] < 3 == counting.encodes, handed_over
+
+
 async def test_async_api_accepts_path_bytes_and_array(pipeline: VoicePipeline) -> None:
     path = beckett_path()
     from_path = await pipeline.transcribe(path, language="en")

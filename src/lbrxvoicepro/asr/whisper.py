@@ -141,7 +141,7 @@ class FasterWhisperTranscriber:
             log_prob_threshold=settings.log_prob_threshold,
             compression_ratio_threshold=settings.compression_ratio_threshold,
         )
-        return _convert(segments)
+        return list(_convert(segments))
 
     def transcribe_batch(
         self, audios: Sequence[Audio], language: str | None = None
@@ -287,10 +287,11 @@ class FasterWhisperTranscriber:
         return segments if fix is None else [_respelled(s, fix) for s in segments]
 
 
-def _convert(segments: Iterable[Any]) -> list[Segment]:
-    """faster-whisper's lazy segments, consumed here (in the caller's worker thread)."""
-    return [
-        Segment(
+def _convert(segments: Iterable[Any]) -> Iterator[Segment]:
+    """faster-whisper's lazy segments, each decoded as it is asked for (in the caller's worker
+    thread): a batched group yields each input as soon as the decoder has moved past it."""
+    for s in segments:
+        yield Segment(
             start=float(s.start),
             end=float(s.end),
             text=s.text,
@@ -302,8 +303,6 @@ def _convert(segments: Iterable[Any]) -> list[Segment]:
             no_speech_prob=float(s.no_speech_prob),
             compression_ratio=float(s.compression_ratio),
         )
-        for s in segments
-    ]
 
 
 def _clip_bounds(
