@@ -104,6 +104,14 @@ def test_collect_prompted_ingest_validate_and_convert_to_every_format(cache_dir,
     assert len(read_nemo(out / "nemo" / "train")) == len(accepted)
 
 
+FOREGROUND_CLI = [
+    *CLI[:-1],
+    f"import signal; signal.signal(signal.SIGINT, signal.default_int_handler); {CLI[-1]}",
+]
+"""The command line as a terminal's foreground job runs it, Ctrl-C heard: a suite started in
+the background (``make test &``) would pass its own ignored SIGINT on to the job."""
+
+
 def _ingest_process(
     cache_dir: Path, recordings: Path, data: Path, **settings: str
 ) -> subprocess.Popen[bytes]:
@@ -115,7 +123,7 @@ def _ingest_process(
         **settings,
     }
     return subprocess.Popen(
-        [*CLI, "ingest", str(recordings), "--speaker", "anna", "--dataset", str(data)],
+        [*FOREGROUND_CLI, "ingest", str(recordings), "--speaker", "anna", "--dataset", str(data)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
