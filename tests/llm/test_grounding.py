@@ -148,10 +148,83 @@ def test_a_spoken_answer_says_what_holds_and_ends_at_the_first_piece_that_does_n
 
 def test_a_spoken_answer_that_fails_at_once_gives_way_to_the_quote() -> None:
     check = SpokenCheck(Grounder(), "Kto przyjmuje zamówienia?", PASSAGES)
-    assert check.refusal("Zamówienia przyjmuje Darek Nowak.") == "not in its passage: Darek"
+    assert check.refusal("Zamówienia przyjmuje Darek Nowak.") == (
+        "not in its passage: Darek, Nowak (of Anna Nowak)"
+    )
     assert not check.said
     assert check.quote() == "Cytat ze źródła [2]: „Zamówienia przyjmuje Anna Nowak.”"
     wrong = SpokenCheck(Grounder(), "Kto rozpatruje reklamacje?", PASSAGES)
     assert wrong.refusal("Godziny otwarcia.") == (
         "it does not say what the best passage sentence says"
     )
+
+
+def _passage(heading: str, text: str, rank: int = 1) -> Hit:
+    return Hit(StoredChunk(rank, "/docs/page.md", f"§ {heading}", f"{heading}. {text}"), 0.03, 1, 1)
+
+
+MUSEUM = [
+    _passage(
+        "Muzeum",
+        "Muzeum Narodowe założyła w 1879 roku Rada Miasta. Pracował w nim Jan Matejko. "
+        "Dziś instytucja nosi nazwę Muzeum Sztuki Polskiej. Pośrodku dziedzińca stoi fontanna.",
+    ),
+    _passage(
+        "Museum",
+        "The museum is open from 9 am to 5 pm on weekdays and from 11 am to 3 pm on "
+        "Saturdays. It is closed on Mondays in winter.",
+        2,
+    ),
+]
+
+
+def test_the_sentence_that_adds_what_is_asked_wins_over_the_one_naming_the_subject() -> None:
+    """Later sentences name the passage's subject only by "nim", "instytucja" or "it": the
+    sentence that says what is asked wins over the first sentence, which only names the
+    subject (and the model's words, "Rada Miasta", do not pull the quote back to it)."""
+    grounder = Grounder()
+    cases = [
+        ("Kto pracował w Muzeum Narodowym?", "Rada Miasta.", "Pracował w nim Jan Matejko."),
+        (
+            "Jak dziś nazywa się Muzeum Narodowe?",
+            "Muzeum Narodowe.",
+            "Dziś instytucja nosi nazwę Muzeum Sztuki Polskiej.",
+        ),
+        ("Co stoi na środku dziedzińca muzeum?", "Muzeum.", "Pośrodku dziedzińca stoi fontanna."),
+    ]
+    for question, answer, sentence in cases:
+        grounded = grounder.ground(question, answer, MUSEUM)
+        assert grounded.quoted, question
+        assert grounded.text == f"Cytat ze źródła [1]: „{sentence}”", question
+    closed = grounder.ground("Is the museum open on Mondays?", "Yes, it is open.", MUSEUM)
+    assert closed.text == 'Quoting source [2]: "It is closed on Mondays in winter."'
+
+
+def test_numbers_from_the_clause_that_answers_another_day_are_quoted_over() -> None:
+    """One sentence holds two days' hours: Friday's answer must take Friday's clause."""
+    grounder = Grounder()
+    question = "Do której godziny sklep jest otwarty w piątek?"
+    saturday = grounder.ground(question, "Do 14:00.", PASSAGES)
+    assert saturday.quoted and "16:00" in saturday.text
+    assert saturday.reason == "it does not say what the best passage sentence says"
+    assert not grounder.ground(question, "Do 16:00.", PASSAGES).quoted
+    weekdays = grounder.ground(
+        "W jakich godzinach sklep jest otwarty w sobotę?", "Od 9:00 do 16:00.", PASSAGES
+    )
+    assert weekdays.quoted
+    assert not grounder.ground(
+        "W jakich godzinach sklep jest otwarty w sobotę?", "Od 10:00 do 14:00.", PASSAGES
+    ).quoted
+
+
+def test_a_name_the_passage_gives_whole_is_not_told_in_part() -> None:
+    grounder = Grounder()
+    part = grounder.ground("Kto pracował w muzeum?", "Matejko.", MUSEUM)
+    assert part.quoted and part.reason == "not in its passage: Matejko (of Jan Matejko)"
+    assert part.text == "Cytat ze źródła [1]: „Pracował w nim Jan Matejko.”"
+    whole = grounder.ground("Kto pracował w muzeum?", "Jan Matejko.", MUSEUM)
+    assert (whole.text, whole.quoted) == ("Jan Matejko [1].", False)
+    sentence_end = grounder.ground(
+        "Kto założył muzeum?", "Muzeum założyła Rada Miasta w 1879 roku.", MUSEUM
+    )
+    assert not sentence_end.quoted, sentence_end.reason

@@ -1,37 +1,28 @@
 """Answers held to their passages: inline citations, and a quote where the model strays.
 
 A small model answers fluently and often wrongly: a name from the wrong passage, an hour that
-no passage holds. Each sentence of an answer from a knowledge base is checked here: its numbers
-and names must appear in the passage it cites, most of its other words too, and the answer as a
-whole must say something that the passage sentence which best answers the question says. An
-answer that fails is replaced by that sentence, quoted and cited, so the user is never told a
-fact that the sources do not hold.
+no passage holds, half of a name, Saturday's hours for Friday. Each sentence of an answer from
+a knowledge base is checked here: its numbers and names must appear in the passage it cites
+(a name whole, as the passage gives it), most of its other words too, and the answer as a
+whole must say something that the passage sentence which best answers the question says, with
+its numbers from the clause that answers. An answer that fails is replaced by that sentence,
+quoted and cited, so the user is never told a fact that the sources do not hold.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 from lbrxvoicepro.kb.analyzer import STOP_WORDS, Analyzer, fold
 from lbrxvoicepro.kb.retriever import Hit
+from lbrxvoicepro.llm.passages import NUMBER, WORD, Passages, Sentence, number_pairs, numbers
 from lbrxvoicepro.text.sentences import split_sentences
 
-_NUMBER = re.compile(r"\d+")
-_ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
-"""E-mail and web addresses: their parts ("bratek" in zamowienia@bratek.pl) are not words a
-sentence is about."""
-_WORD = re.compile(r"\w+")
 CITATION = re.compile(r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]")
 """``[1]``, ``[2, 3]``: written for the reader; taken out before an answer is checked or
 spoken."""
-_POLISH_LETTERS = set("ąćęłńóśźż")
-_ENGLISH_WORDS = {"the", "what", "who", "when", "where", "which", "how", "is", "are", "do", "does"}
 _OPENERS = {"you", "we", "they", "yes", "there", "this", "these", "those", "your", "our", "my"}
 """Words that start an answer with a capital without naming anything (Polish ones such as
 "tak" and "nie" are stop words already)."""
@@ -59,13 +50,6 @@ class GroundedAnswer:
     """Why the model's answer was not kept (empty when it was)."""
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    text: str
-    source: int
-    terms: frozenset[str]
-
-
 class Grounder:
     """Checks answers against the passages they were written from."""
 
@@ -78,7 +62,7 @@ class Grounder:
         quoted when any sentence states what its passage does not."""
         if not passages:
             return GroundedAnswer(answer.strip(), [], False, answer)
-        context = _Context(self.analyzer, question, passages)
+        context = Passages(self.analyzer, question, passages)
         sentences = [s for s in split_sentences(CITATION.sub("", answer)) if s]
         best = context.best_sentence(context.own_terms(sentences[0]) if sentences else set())
         cited: list[int] = []
@@ -101,7 +85,7 @@ class Grounder:
         """The numbers and names of ``text`` (a quote's frame aside) that none of ``passages``
         holds."""
         text = _QUOTE_FRAME.sub("", text)
-        context = _Context(self.analyzer, question, passages)
+        context = Passages(self.analyzer, question, passages)
         held_numbers = set().union(*context.numbers) if passages else set()
         held_terms = set().union(*context.terms) if passages else set()
         return [
@@ -110,11 +94,11 @@ class Grounder:
             if key not in (held_numbers if fact[0].isdigit() else held_terms)
         ]
 
-    def _source_for(self, context: _Context, sentence: str) -> tuple[int | None, str]:
+    def _source_for(self, context: Passages, sentence: str) -> tuple[int | None, str]:
         """The passage holding every fact and most words of the sentence (the best ranked of
         those that share the most words with it), or None and what no passage holds."""
         facts = self._facts(context, sentence)
-        pairs = _number_pairs(sentence)
+        pairs = number_pairs(sentence)
         own = context.own_terms(sentence)
         best: tuple[int, int] | None = None
         closest: tuple[int, str] = (-1, "")
@@ -124,6 +108,7 @@ class Grounder:
                 for fact, key in facts
                 if key not in (context.numbers if fact[0].isdigit() else context.terms)[source]
             ]
+            absent += context.partial_names(source, facts, sentence)
             apart = [f"{a} … {b}" for a, b in pairs - context.number_pairs[source]]
             shared = len(own & context.terms[source])
             if absent or apart or (own and shared < self.min_support * len(own)):
@@ -134,13 +119,13 @@ class Grounder:
                 best = (source, shared)
         return (best[0], "") if best is not None else (None, closest[1])
 
-    def _facts(self, context: _Context, sentence: str) -> list[tuple[str, str]]:
+    def _facts(self, context: Passages, sentence: str) -> list[tuple[str, str]]:
         """Numbers and names, each with the key a passage must hold: digits as written, names
         as stems (so "Wisłą" is found in "Wisła"). A name the question itself says is the
         user's, not the model's; a capitalised first word is a name unless it is a function
         word."""
-        facts = [(number, number) for number in _NUMBER.findall(sentence)]
-        for position, word in enumerate(_WORD.findall(sentence)):
+        facts = [(number, number) for number in NUMBER.findall(sentence)]
+        for position, word in enumerate(WORD.findall(sentence)):
             if not word[0].isupper() or not word.isalpha() or len(word) < 2:
                 continue
             terms = self.analyzer.terms(word)
@@ -154,19 +139,24 @@ class Grounder:
             facts.append((word, terms[0]))
         return facts
 
-    def _agrees(self, context: _Context, lead: str, best: _Sentence) -> bool:
+    def _agrees(self, context: Passages, lead: str, best: Sentence) -> bool:
         """The answer's first sentence says what the best sentence says: at least half of its
-        own words (numbers included) are that sentence's."""
+        own words (numbers included) are that sentence's, and the numbers it takes from that
+        sentence stand in the clause the question asks about (Friday's hours, not Saturday's,
+        from "Monday to Friday 9:00–18:00, Saturdays 10:00–14:00")."""
         own = [
             terms
-            for word in _WORD.findall(lead)
+            for word in WORD.findall(lead)
             if (terms := set(self.analyzer.terms(word))) and not terms & context.question_terms
         ]
         shared = sum(1 for terms in own if terms & best.terms)
-        return bool(own) and shared >= self.min_support * len(own)
+        if not own or shared < self.min_support * len(own):
+            return False
+        taken = numbers(lead) & numbers(best.text)
+        return taken <= numbers(context.best_clause(best))
 
     def _quote(
-        self, context: _Context, best: _Sentence | None, answer: str, reason: str
+        self, context: Passages, best: Sentence | None, answer: str, reason: str
     ) -> GroundedAnswer:
         if best is None:
             text = (
@@ -190,7 +180,7 @@ class SpokenCheck:
 
     def __init__(self, grounder: Grounder, question: str, passages: Sequence[Hit]) -> None:
         self._grounder = grounder
-        self._context = _Context(grounder.analyzer, question, passages)
+        self._context = Passages(grounder.analyzer, question, passages)
         self.said = False
         """Whether a piece has passed (and so has been said)."""
 
@@ -211,68 +201,6 @@ class SpokenCheck:
         """The passage sentence that best answers the question, marked as a quote."""
         best = self._context.best_sentence(set())
         return self._grounder._quote(self._context, best, "", "").text
-
-
-class _Context:
-    """The question and its passages, analysed once per answer."""
-
-    def __init__(self, analyzer: Analyzer, question: str, hits: Sequence[Hit]) -> None:
-        self.analyzer = analyzer
-        self.question_terms = set(analyzer.terms(question))
-        self.passages = [hit.chunk.text for hit in hits]
-        self.headings = [hit.chunk.location.removeprefix("§ ") for hit in hits]
-        self.terms = [set(analyzer.terms(p)) for p in self.passages]
-        self.numbers = [set(_NUMBER.findall(p)) for p in self.passages]
-        self.number_pairs = [_number_pairs(p) for p in self.passages]
-        lowered = question.lower()
-        self.polish = bool(_POLISH_LETTERS & set(lowered)) or not (
-            _ENGLISH_WORDS & set(_WORD.findall(lowered))
-        )
-
-    def own_terms(self, text: str) -> set[str]:
-        """The words of ``text`` that are neither the question's nor numbers (numbers are
-        facts, checked on their own)."""
-        return {t for t in self.analyzer.terms(text) if not t.isdigit()} - self.question_terms
-
-    @cached_property
-    def sentences(self) -> list[_Sentence]:
-        """The passages' sentences, headings left out (a heading names a topic, it does not
-        answer)."""
-        return [
-            _Sentence(text, source, frozenset(self.analyzer.terms(_ADDRESS.sub(" ", text))))
-            for source, passage in enumerate(self.passages)
-            for text in split_sentences(passage)
-            if text.rstrip(".") != self.headings[source]
-        ]
-
-    def best_sentence(self, hint: set[str]) -> _Sentence | None:
-        """The passage sentence that shares the most (by rarity) of the question's words and
-        adds words of its own; passages ranked higher win ties. Its passage's other sentences
-        count for half, since a sentence often names its subject only by "it"; the words of
-        the model's answer (``hint``) for a quarter, to choose between sentences that match
-        the question alike."""
-        frequency = Counter(term for s in self.sentences for term in s.terms)
-        weight = {term: math.log(1 + len(self.sentences) / n) for term, n in frequency.items()}
-        best: tuple[float, _Sentence] | None = None
-        for sentence in self.sentences:
-            if not sentence.terms - self.question_terms:
-                continue
-            score = sum(weight[t] for t in sentence.terms & self.question_terms)
-            nearby = (self.terms[sentence.source] - sentence.terms) & self.question_terms
-            score += 0.5 * sum(weight.get(t, 0.0) for t in nearby)
-            score += 0.25 * sum(weight[t] for t in sentence.terms & hint)
-            score -= 0.01 * sentence.source
-            if score > 0 and (best is None or score > best[0]):
-                best = (score, sentence)
-        return best[1] if best is not None else None
-
-
-def _number_pairs(text: str) -> set[tuple[str, str]]:
-    """Each number with the one after it (whole hours' ``00`` left out): a range or a pair
-    that an answer gives ("8 am to 4 pm") must stand so in its passage, not be made of two
-    numbers from different places ("8 am to 8 pm … 10 am to 4 pm")."""
-    numbers = [n for n in _NUMBER.findall(text) if n.strip("0") or len(n) == 1]
-    return set(itertools.pairwise(numbers))
 
 
 def _cite(sentence: str, number: int) -> str:
