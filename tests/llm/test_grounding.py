@@ -170,7 +170,7 @@ MUSEUM = [
         "Dziś instytucja nosi nazwę Muzeum Sztuki Polskiej. Pośrodku dziedzińca stoi fontanna.",
     ),
     _passage(
-        "Museum",
+        "Opening hours",
         "The museum is open from 9 am to 5 pm on weekdays and from 11 am to 3 pm on "
         "Saturdays. It is closed on Mondays in winter.",
         2,
@@ -179,9 +179,10 @@ MUSEUM = [
 
 
 def test_the_sentence_that_adds_what_is_asked_wins_over_the_one_naming_the_subject() -> None:
-    """Later sentences name the passage's subject only by "nim", "instytucja" or "it": the
-    sentence that says what is asked wins over the first sentence, which only names the
-    subject (and the model's words, "Rada Miasta", do not pull the quote back to it)."""
+    """Later sentences name the passage's subject (its heading, its first sentence's subject)
+    only by "nim", "instytucja" or "it": the sentence that says what is asked wins over the
+    first sentence, which only names the subject (and the model's words, "Rada Miasta", do
+    not pull the quote back to it)."""
     grounder = Grounder()
     cases = [
         ("Kto pracował w Muzeum Narodowym?", "Rada Miasta.", "Pracował w nim Jan Matejko."),

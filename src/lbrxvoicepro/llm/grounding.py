@@ -64,7 +64,7 @@ class Grounder:
             return GroundedAnswer(answer.strip(), [], False, answer)
         context = Passages(self.analyzer, question, passages)
         sentences = [s for s in split_sentences(CITATION.sub("", answer)) if s]
-        best = context.best_sentence(context.own_terms(sentences[0]) if sentences else set())
+        best = context.best_sentence
         cited: list[int] = []
         pieces: list[str] = []
         for sentence in sentences:
@@ -191,7 +191,7 @@ class SpokenCheck:
         if source is None:
             return f"not in its passage: {missing}"
         if not self.said:
-            best = context.best_sentence(context.own_terms(piece))
+            best = context.best_sentence
             if best is not None and not grounder._agrees(context, piece, best):
                 return "it does not say what the best passage sentence says"
         self.said = True
@@ -199,7 +199,7 @@ class SpokenCheck:
 
     def quote(self) -> str:
         """The passage sentence that best answers the question, marked as a quote."""
-        best = self._context.best_sentence(set())
+        best = self._context.best_sentence
         return self._grounder._quote(self._context, best, "", "").text
 
 

@@ -1,10 +1,11 @@
 """Passages analysed for checking an answer: their sentences, what each passage is about,
 which sentence and clause best answer the question, and the names they give whole.
 
-A passage's heading and first sentence say what it is about; its later sentences often name
-that only by "it", "na niej" or "uczelnia". So a question's words found there count for every
-sentence of the passage, as the first clause's count for the later clauses of a sentence, and
-the sentence (or clause) that adds what the question asks wins.
+A passage's heading and the subject of its first sentence say what it is about; its later
+sentences often name that only by "it", "na niej" or "uczelnia". So a question's words found
+there count for every sentence of the passage, and the sentence that adds what the question
+asks wins. A later clause of a sentence ("…, a w soboty od 10:00 do 14:00") leaves out its
+verb as well as its subject, so the first clause's words all count for it.
 """
 
 from __future__ import annotations
@@ -82,14 +83,26 @@ class Passages:
 
     @cached_property
     def topics(self) -> list[set[str]]:
-        """Each passage's heading and first sentence's words."""
-        firsts: dict[int, frozenset[str]] = {}
+        """What each passage is about: its heading's words and its first sentence's subject."""
+        firsts: dict[int, str] = {}
         for sentence in self.sentences:
-            firsts.setdefault(sentence.source, sentence.terms)
+            firsts.setdefault(sentence.source, sentence.text)
         return [
-            set(self.analyzer.terms(heading)) | firsts.get(source, frozenset())
+            set(self.analyzer.terms(heading)) | self._subject(firsts.get(source, ""))
             for source, heading in enumerate(self.headings)
         ]
+
+    def _subject(self, sentence: str) -> set[str]:
+        """The sentence's first word that is not a function word, with the capitalised words
+        that follow it ("the library", "Akademię Krakowską", "Rynek Główny"): what a sentence
+        starts with is what it is about, in Polish as in English."""
+        subject: list[str] = []
+        for word in WORD.findall(sentence):
+            terms = self.analyzer.terms(word)
+            if subject and not (terms and word[0].isupper()):
+                break
+            subject += terms
+        return set(subject)
 
     def asked(self, terms: Iterable[str]) -> set[str]:
         """The question's words that ``terms`` hold, inflected alike ("akademii" and
@@ -99,11 +112,9 @@ class Passages:
 
     @cached_property
     def _weights(self) -> dict[str, float]:
-        """Rarity by sentence, for the question's words and for the model's."""
-        counts = Counter(term for s in self.sentences for term in s.terms)
-        for term in self.question_terms:
-            counts[term] = sum(1 for s in self.sentences if self.asked(s.terms) & {term})
-        return {term: math.log(1 + len(self.sentences) / n) for term, n in counts.items() if n}
+        """The question's words by rarity among the passages' sentences."""
+        found = Counter(term for s in self.sentences for term in self.asked(s.terms))
+        return {term: math.log(1 + len(self.sentences) / n) for term, n in found.items()}
 
     def _match(self, own: Iterable[str], topic: Iterable[str], nearby: Iterable[str]) -> float:
         """How much of the question a sentence or clause answers: its own words and its
@@ -118,12 +129,12 @@ class Passages:
             + 0.5 * sum(weight.get(t, 0.0) for t in near)
         )
 
-    def best_sentence(self, hint: set[str]) -> Sentence | None:
+    @cached_property
+    def best_sentence(self) -> Sentence | None:
         """The passage sentence that answers most of the question (by rarity) in the context
-        of its passage, and adds words of its own; passages ranked higher win ties. The words
-        of the model's answer (``hint``) count a little, to choose between sentences that
-        match the question alike."""
-        weight = self._weights
+        of its passage, and adds words of its own; passages ranked higher win ties. The
+        model's answer has no say: a wrong answer would pull the choice to the sentence it
+        was taken from."""
         best: tuple[float, Sentence] | None = None
         for sentence in self.sentences:
             if not sentence.terms - self.question_terms:
@@ -131,7 +142,6 @@ class Passages:
             score = self._match(
                 sentence.terms, self.topics[sentence.source], self.terms[sentence.source]
             )
-            score += 0.1 * sum(weight.get(t, 0.0) for t in sentence.terms & hint)
             score -= 0.01 * sentence.source
             if score > 0 and (best is None or score > best[0]):
                 best = (score, sentence)
