@@ -3,6 +3,7 @@ a transcript, quality that steps down under load and back up, work of gone clien
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 
 import pytest
@@ -71,6 +72,31 @@ def test_quality_steps_down_under_load_and_back_up(
     assert calm[-1].beam_size == settings.asr.beam_size
     assert calm[-1].transcript.text == alone.transcript.text
     assert decoder.submit(piece, "pl", Urgency.PARTIAL).result().transcript.text
+
+
+def test_a_final_that_waited_too_long_for_full_quality_is_decoded_greedily(
+    models: ModelManager, settings: Settings
+) -> None:
+    """Budget: twice a 5 s piece's full-quality decode, so the piece alone is decoded at full
+    quality; queued behind 20 s of speech, it would pass the budget at full quality, and is
+    decoded greedily though the load (one queued piece) does not step the level down that
+    far. Times are measured, not assumed: the same holds on a slower machine."""
+    piece = speech("bigos_azon_spont_3.wav", 1, 6)
+    calibrating = DecodeScheduler(models.transcriber, settings.asr, adaptive=False)
+    started = time.perf_counter()
+    calibrating.submit(piece, "pl").result()
+    piece_s = time.perf_counter() - started
+    decoder = DecodeScheduler(models.transcriber, settings.asr, latency_budget_s=2 * piece_s)
+    alone = decoder.submit(piece, "pl").result()
+    assert alone.beam_size == settings.asr.beam_size
+    busy = decoder.submit(speech("bigos_azon_spont_2.wav", 0, 20), "pl")
+    late = decoder.submit(piece, "pl")
+    busy.result()
+    decoded = late.result()
+    assert decoded.level < 2, "the level alone would have kept beam search"
+    assert decoded.beam_size == 1
+    assert decoded.transcript.text
+    assert decoder.submit(piece, "pl").result().beam_size == settings.asr.beam_size
 
 
 def test_work_of_a_client_that_left_is_never_decoded(

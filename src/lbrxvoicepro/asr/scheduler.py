@@ -21,6 +21,9 @@ and the share of the decoder the open streams would take at full quality and rea
 2. pressure ≥ 0.9: beam search off (greedy, about 1.6x cheaper per second of speech).
 
 The level steps back up one at a time once the pressure has fallen 0.15 below the step.
+Whatever the level, a final that decoded at full quality would end past 80% of the budget,
+counting the time it has already waited (behind a draft in flight, or another stream's
+final), is decoded greedily: the best quality that still keeps the latency promise.
 Requests whose client has gone (a cancelled future) are dropped unread, so a burst of streams
 that disconnect leaves no work behind them.
 """
@@ -56,6 +59,10 @@ FIRST_COST = {True: 0.08, False: 0.05}
 off); replaced by what this machine does after the first batch."""
 COST_MEMORY = 0.3
 """Weight of the newest batch in the running cost estimate."""
+FULL_QUALITY_SHARE = 0.8
+"""A final that has waited is decoded at full quality only if that would end within this share
+of the latency budget: the rest is for the estimate's error (a lone 27 s utterance: estimated
+2.2 s, decoded in 2.4 s) and for what follows decoding (sending, the client)."""
 
 
 class Urgency(IntEnum):
@@ -103,6 +110,7 @@ class _Request:
     urgency: Urgency
     order: int
     future: Future[Decoded] = field(default_factory=Future)
+    queued_at: float = field(default_factory=time.monotonic)
 
     @property
     def draft(self) -> bool:
@@ -274,8 +282,10 @@ class DecodeScheduler:
     def _decode(self, batch: Sequence[_Request]) -> None:
         level = self.level
         draft = batch[0].draft
-        settings = self._settings(level, draft)
         speech = sum(r.audio.duration for r in batch)
+        settings = self._settings(level, draft)
+        if not draft and settings.beam_size > 1 and self._late_at_full_quality(batch, speech):
+            settings = settings.model_copy(update={"beam_size": 1})
         started = time.perf_counter()
         try:
             transcriber = self._transcriber_for(settings)
@@ -296,6 +306,14 @@ class DecodeScheduler:
             request.future.set_result(Decoded(done[index], settings.beam_size, len(batch), level))
         if self.on_batch is not None:
             self.on_batch(BatchReport(len(batch), speech, seconds, level, self.queued))
+
+    def _late_at_full_quality(self, batch: Sequence[_Request], speech: float) -> bool:
+        """Whether the longest-waiting request of ``batch`` would come too near the latency
+        budget if the batch were decoded at full quality."""
+        if not self.adaptive:
+            return False
+        waited = time.monotonic() - min(r.queued_at for r in batch)
+        return waited + speech * self._cost[True] > FULL_QUALITY_SHARE * self.latency_budget_s
 
     def _settings(self, level: int, draft: bool) -> AsrSettings:
         if draft:
