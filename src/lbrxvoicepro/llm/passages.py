@@ -222,11 +222,15 @@ def _alike(a: str, b: str) -> bool:
 
 def numbers(text: str) -> set[str]:
     """The numbers of ``text``, whole hours' ``00`` left out."""
-    return {n for n in NUMBER.findall(text) if n.strip("0") or len(n) == 1}
+    return set(_numbers_in_order(text))
 
 
 def number_pairs(text: str) -> set[tuple[str, str]]:
     """Each number with the one after it (whole hours' ``00`` left out): a range or a pair
     that an answer gives ("8 am to 4 pm") must stand so in its passage, not be made of two
     numbers from different places ("8 am to 8 pm … 10 am to 4 pm")."""
-    return set(itertools.pairwise(n for n in NUMBER.findall(text) if n.strip("0") or len(n) == 1))
+    return set(itertools.pairwise(_numbers_in_order(text)))
+
+
+def _numbers_in_order(text: str) -> list[str]:
+    return [n for n in NUMBER.findall(text) if n.strip("0") or len(n) == 1]
