@@ -216,6 +216,11 @@ def test_numbers_from_the_clause_that_answers_another_day_are_quoted_over() -> N
     assert not grounder.ground(
         "W jakich godzinach sklep jest otwarty w sobotę?", "Od 10:00 do 14:00.", PASSAGES
     ).quoted
+    english = "When does the museum close on weekdays?"
+    assert grounder.ground(english, "At 3 pm.", MUSEUM).quoted  # "... and from 11 am to 3 pm"
+    assert not grounder.ground(english, "At 5 pm.", MUSEUM).quoted
+    between = [_passage("Hours", "The office is open between 9 and 5 on weekdays.")]
+    assert not grounder.ground("When is the office open?", "From 9 to 5.", between).quoted
 
 
 def test_a_name_the_passage_gives_whole_is_not_told_in_part() -> None:

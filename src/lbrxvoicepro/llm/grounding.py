@@ -147,9 +147,11 @@ class Grounder:
         own = [
             terms
             for word in WORD.findall(lead)
-            if (terms := set(self.analyzer.terms(word))) and not terms & context.question_terms
+            if (terms := set(self.analyzer.terms(word)) or numbers(word))  # "9": a word too
+            and not terms & context.question_terms
         ]
-        shared = sum(1 for terms in own if terms & best.terms)
+        held = best.terms | numbers(best.text)
+        shared = sum(1 for terms in own if terms & held)
         if not own or shared < self.min_support * len(own):
             return False
         taken = numbers(lead) & numbers(best.text)

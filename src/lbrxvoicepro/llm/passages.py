@@ -33,8 +33,13 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 """Words and punctuation marks: a name ends at a full stop or a comma."""
 _POLISH_LETTERS = set("ąćęłńóśźż")
 _ENGLISH_WORDS = {"the", "what", "who", "when", "where", "which", "how", "is", "are", "do", "does"}
-_CLAUSE_BREAK = re.compile(r"[,;]\s+|\s[–—-]\s")
-"""Where a sentence's clauses meet (times such as 9:00–18:00 hold no space, so stay whole)."""
+_CLAUSE_BREAK = re.compile(
+    r"[,;]\s+|\s[–—-]\s"
+    r"|\s(?:and|but|or|i|a|oraz|ale|lub)\s(?=(?:from|on|at|in|until|od|do|w|we|po)\s)"
+)
+"""Where a sentence's clauses meet: a comma, a dash between spaces (times such as
+9:00–18:00 hold none, so stay whole), or a conjunction before a preposition ("8 am to 8 pm
+on weekdays and from 10 am to 4 pm on Saturdays"; not "between 9 and 5")."""
 TOPIC_WEIGHT = 0.9
 """What a question's word counts for when a sentence takes it from its passage's topic
 rather than saying it: nearly full, so the sentence that adds what is asked wins, and a
