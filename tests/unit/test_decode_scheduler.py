@@ -83,9 +83,12 @@ def test_a_final_that_waited_too_long_for_full_quality_is_decoded_greedily(
     far. Times are measured, not assumed: the same holds on a slower machine."""
     piece = speech("bigos_azon_spont_3.wav", 1, 6)
     calibrating = DecodeScheduler(models.transcriber, settings.asr, adaptive=False)
-    started = time.perf_counter()
-    calibrating.submit(piece, "pl").result()
-    piece_s = time.perf_counter() - started
+    times = []
+    for _ in range(2):  # the first may load the model
+        started = time.perf_counter()
+        calibrating.submit(piece, "pl").result()
+        times.append(time.perf_counter() - started)
+    piece_s = min(times)
     decoder = DecodeScheduler(models.transcriber, settings.asr, latency_budget_s=2 * piece_s)
     alone = decoder.submit(piece, "pl").result()
     assert alone.beam_size == settings.asr.beam_size
