@@ -60,9 +60,10 @@ off); replaced by what this machine does after the first batch."""
 COST_MEMORY = 0.3
 """Weight of the newest batch in the running cost estimate."""
 FULL_QUALITY_SHARE = 0.8
-"""A final that has waited is decoded at full quality only if that would end within this share
-of the latency budget: the rest is for the estimate's error (a lone 27 s utterance: estimated
-2.2 s, decoded in 2.4 s) and for what follows decoding (sending, the client)."""
+"""A final is decoded at full quality only if, counted from when it was queued, that would end
+within this share of the latency budget: the rest is for the estimate's error (a lone 27 s
+utterance: estimated 2.2 s, decoded in 2.4 s) and for what follows decoding (sending, the
+client)."""
 
 
 class Urgency(IntEnum):
