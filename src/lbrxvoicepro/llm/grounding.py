@@ -150,11 +150,12 @@ class Grounder:
             if (terms := set(self.analyzer.terms(word)) or numbers(word))  # "9": a word too
             and not terms & context.question_terms
         ]
-        held = best.terms | numbers(best.text)
+        best_numbers = numbers(best.text)
+        held = best.terms | best_numbers
         shared = sum(1 for terms in own if terms & held)
         if not own or shared < self.min_support * len(own):
             return False
-        taken = numbers(lead) & numbers(best.text)
+        taken = numbers(lead) & best_numbers
         return taken <= numbers(context.best_clause(best))
 
     def _quote(

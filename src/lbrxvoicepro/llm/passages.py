@@ -65,6 +65,7 @@ class Passages:
         self.numbers = [set(NUMBER.findall(p)) for p in self.passages]
         self.number_pairs = [number_pairs(p) for p in self.passages]
         self.name_runs = [_name_runs(analyzer, p) for p in self.passages]
+        self._asked: dict[frozenset[str], frozenset[str]] = {}
         lowered = question.lower()
         self.polish = bool(_POLISH_LETTERS & set(lowered)) or not (
             _ENGLISH_WORDS & set(WORD.findall(lowered))
@@ -109,11 +110,16 @@ class Passages:
             subject += terms
         return set(subject)
 
-    def asked(self, terms: Iterable[str]) -> set[str]:
+    def asked(self, terms: Iterable[str]) -> frozenset[str]:
         """The question's words that ``terms`` hold, inflected alike ("akademii" and
-        "akademię", "stoi" and "stoją", "środku" and "pośrodku")."""
-        terms = set(terms)
-        return {q for q in self.question_terms if q in terms or any(_alike(q, t) for t in terms)}
+        "akademię", "stoi" and "stoją", "środku" and "pośrodku"); each set of terms is
+        matched once (a passage's words are asked for each of its sentences)."""
+        key = frozenset(terms)
+        if key not in self._asked:
+            self._asked[key] = frozenset(
+                q for q in self.question_terms if q in key or any(_alike(q, t) for t in key)
+            )
+        return self._asked[key]
 
     @cached_property
     def _weights(self) -> dict[str, float]:
