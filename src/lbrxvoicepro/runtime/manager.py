@@ -35,6 +35,7 @@ class ModelManager:
     """
 
     def __init__(self, settings: Settings, freeze_after_load: bool = False) -> None:
+        _blas_on_one_thread()
         self.settings = settings
         self.freeze_after_load = freeze_after_load
         self.catalog = ModelCatalog(settings.cache_dir)
@@ -194,6 +195,18 @@ class ModelManager:
                     gc.collect()
                     gc.freeze()
             return self._loaded[key]  # type: ignore[no-any-return]
+
+
+def _blas_on_one_thread() -> None:
+    """numpy's OpenBLAS keeps its idle threads spinning after each product it shares out
+    (Whisper's mel filter bank is one), and they take the cores that CTranslate2, ONNX Runtime
+    and the LLM's process need next: on two cores a 0.9 s clip decoded in 0.20 s beside them and
+    in 0.12 s without (BENCHMARKS.md). The models thread themselves; numpy's products are small.
+    """
+    import numpy  # noqa: F401  (its BLAS must be loaded to be limited)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
 
 
 def _require_extra(module: str, backend: str, extra: str) -> None:
