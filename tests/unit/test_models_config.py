@@ -107,6 +107,17 @@ def test_the_model_manager_shares_models_until_unloaded(settings) -> None:
     assert manager.vad() is not vad
 
 
+def test_a_model_manager_keeps_numpys_blas_off_the_inference_cores(settings) -> None:
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from lbrxvoicepro.runtime import ModelManager
+
+    threadpool_limits(2, user_api="blas")
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {2}
+    ModelManager(settings)
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+
+
 def test_a_server_model_manager_freezes_what_each_load_leaves_alive(settings) -> None:
     import gc
 
