@@ -362,10 +362,10 @@ class ConversationSettings(BaseModel):
         "of the turn; if no more speech follows, that transcript is the turn's (0: off)",
     )
     partial_every_ms: int = Field(
-        1000,
+        500,
         ge=0,
-        description="while the user speaks, what they said so far is shown this often "
-        "(greedy decoding, one at a time; 0: only at pauses)",
+        description="while the user speaks, what they said so far is shown (and its passages "
+        "read in) this often: greedy decoding, one at a time; 0: only at pauses",
     )
     beam_size: int = Field(
         5,

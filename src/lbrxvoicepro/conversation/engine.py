@@ -172,7 +172,9 @@ class ConversationEngine:
         assert self._listener is not None, "use the engine inside `async with`"
         listener = self._listener
         answering = self._answering
-        idle = all(task is None or task.done() for task in (self._partial, self._draft_task))
+        idle = not self._prompter.reading and all(
+            task is None or task.done() for task in (self._partial, self._draft_task)
+        )
 
         def listen() -> Listened:
             samples = frame if isinstance(frame, np.ndarray) else pcm16_to_float(frame)
@@ -255,12 +257,14 @@ class ConversationEngine:
             await self._emit(Partial(ready))
 
     def _recognise(self, audio: Audio, asr: AsrSettings | None = None) -> asyncio.Task[Transcript]:
-        """Whisper on ``audio`` in a worker thread, started now and awaited later (or never:
-        a draft overtaken by more speech is dropped)."""
-        models, language = self.models, self.setup.language or None
+        """Whisper on ``audio`` in a worker thread, started now (once a read-in under way has
+        stopped: the two never share the cores) and awaited later, or never: a draft overtaken
+        by more speech is dropped."""
+        models, language, prompter = self.models, self.setup.language or None, self._prompter
         asr = asr or self._asr
 
         def recognise() -> Transcript:
+            prompter.wait()
             return models.transcriber(asr).transcribe(audio, language)
 
         task = asyncio.create_task(asyncio.to_thread(recognise))
