@@ -4,6 +4,8 @@ adds what the whole question finds besides them, so it begins with what was read
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lbrxvoicepro.config import Settings
@@ -66,5 +68,33 @@ def test_a_held_prompter_reads_nothing_in_until_resumed(settings: Settings, tmp_
         assert prompter.prompt(QUESTION, []).messages[-1].content == QUESTION
         prompter.resume()
         assert prompter.read_ahead(SO_FAR, [])
+    finally:
+        models.unload()
+
+
+def test_a_question_is_recognised_only_once_the_passage_being_read_in_is_done(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """On two cores Whisper beside a read-in slows both many times over (a 0.3 s draft took
+    2.7 s): the engine starts no partial while the prompter is ``reading``, and recognises a
+    question after ``hold`` and ``wait``."""
+    settings = settings.model_copy(
+        update={"kb": settings.kb.model_copy(update={"data_dir": tmp_path, "top_k": 3})}
+    )
+    models = ModelManager(settings)
+    try:
+        assert models.knowledge_base("guide").add(expand_paths([Path("examples/kb")])[0]).added
+        models.chat_model()
+        prompter = Prompter(models, settings, "guide")
+        assert not prompter.reading
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading = pool.submit(prompter.read_ahead, QUESTION, [])
+            while not prompter.reading and not reading.done():
+                time.sleep(0.001)
+            assert prompter.reading, "a read-in evaluates passages for a while"
+            prompter.hold()
+            prompter.wait()
+            assert not prompter.reading
+            reading.result(timeout=60)  # held: it stopped at its next passage, or before one
     finally:
         models.unload()
