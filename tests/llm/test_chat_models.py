@@ -211,7 +211,7 @@ def test_ask_reports_a_crashed_llm_in_one_line(cache_dir: Path, tmp_path: Path) 
     assert asking.returncode == 1, (out, err)
     assert err.splitlines() == [
         f"error: {engine_name()} crashed (SIGSEGV) while loading the model with "
-        "gemma-3-270m-q4_k_m.gguf; it was restarted for the next request"
+        "gemma-3-270m-q4_k_m.pl-en.gguf; it was restarted for the next request"
     ]
 
 

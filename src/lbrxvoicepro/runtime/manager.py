@@ -173,6 +173,10 @@ class ModelManager:
             from lbrxvoicepro.llm.supervised import SupervisedChatModel
 
             path = self.catalog.resolve(llm.model, "llm")
+            if llm.trim_vocabulary:
+                from lbrxvoicepro.llm.vocabulary import trimmed
+
+                path = trimmed(path, self.settings.cache_dir / "trimmed")
             return SupervisedChatModel(path, llm.context_tokens, llm.threads, llm.timeout_s)
 
         return self._get(("llm", llm.backend, llm.model, llm.base_url), load)
