@@ -21,8 +21,12 @@ import os
 import string
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from gguf import GGUFReader
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +69,7 @@ def trimmed(source: Path, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f"{target.name}.{os.getpid()}.part")
     try:
-        _write(reader, kept, partial)
+        _write(reader, kept, len(tokens), partial)
         os.replace(partial, target)  # readers never see a half-written file
     finally:
         partial.unlink(missing_ok=True)
@@ -79,11 +83,10 @@ def _kept(token: str, kind: int) -> bool:
     return len(token) == 1 and "LATIN" in unicodedata.name(token, "")
 
 
-def _write(reader: object, kept: np.ndarray, path: Path) -> None:
-    from gguf import GGUFReader, GGUFValueType, GGUFWriter
+def _write(reader: GGUFReader, kept: np.ndarray, count: int, path: Path) -> None:
+    """The model of ``reader`` with only the ``kept`` of its ``count`` tokens, into ``path``."""
+    from gguf import GGUFValueType, GGUFWriter
 
-    assert isinstance(reader, GGUFReader)
-    count = len(reader.fields["tokenizer.ggml.tokens"].data)
     new_id = {int(old): new for new, old in enumerate(kept)}
     writer = GGUFWriter(path, reader.fields["general.architecture"].contents())
     for name, field in reader.fields.items():
