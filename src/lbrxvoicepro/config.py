@@ -384,6 +384,12 @@ class ConversationSettings(BaseModel):
         "found for the words so far are read into the LLM, so that at the end of the turn "
         "only the question is new to it; never while the question itself is recognised",
     )
+    answer_ahead: bool = Field(
+        True,
+        description="when a pause's draft transcript is ready before the turn has ended, "
+        "start answering it at once; the answer is heard only if the turn ends with no more "
+        "speech, and is dropped if the user goes on",
+    )
     first_clause: bool = Field(
         True,
         description="speak the answer's first clause as soon as it is written, instead of "

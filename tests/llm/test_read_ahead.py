@@ -48,6 +48,8 @@ def test_the_turns_prompt_begins_with_the_prompt_read_in_while_the_user_spoke(
         )
         assert prompt.messages[0].content.startswith(read_in.messages[0].content)
         assert prompt.messages[-1].content == QUESTION
+        assert prompter.prompt(QUESTION, []) == prompt, "kept until the turn is answered"
+        prompter.next_turn()
         assert prompter.read_ahead(SO_FAR, []), "the next turn reads in afresh"
     finally:
         models.unload()

@@ -1,11 +1,6 @@
 """One conversation engine (frames in, typed events out) under every transport."""
 
-from lbrxvoicepro.conversation.engine import (
-    FRAME_S,
-    LEAD_S,
-    ConversationEngine,
-    ConversationSetup,
-)
+from lbrxvoicepro.conversation.engine import ConversationEngine, ConversationSetup
 from lbrxvoicepro.conversation.events import (
     AnswerAudio,
     AnswerDelta,
@@ -22,6 +17,7 @@ from lbrxvoicepro.conversation.events import (
     TurnFailed,
     wire,
 )
+from lbrxvoicepro.conversation.speaker import FRAME_S, LEAD_S
 
 __all__ = [
     "FRAME_S",

@@ -4,7 +4,9 @@ Every transport (the WebSocket ``/v1/stream/converse``, ``lbrxvoicepro talk``, t
 page) is a thin adapter: it feeds 16 kHz float frames and translates the events it is handed.
 The engine owns the turn loop: Silero VAD finds the end of an utterance, Whisper recognises
 it, retrieval and the language model answer it, and the answer is spoken while it is still
-being written (its first clause at once, then sentence by sentence). In real time, audio is
+being written (its first clause at once, then sentence by sentence); when a pause's draft
+transcript is ready before the turn has ended, the answer starts on it (``ahead``). In real
+time, audio is
 released at playback pace (``LEAD_S`` ahead at most), so when the user starts speaking the
 answer stops at once and the history keeps only what was heard.
 """
@@ -24,8 +26,8 @@ import numpy as np
 
 from lbrxvoicepro.audio.sources import pcm16_to_float
 from lbrxvoicepro.config import AsrSettings, Settings
+from lbrxvoicepro.conversation.ahead import AnswerAhead, AnswersAhead, HeldEvents
 from lbrxvoicepro.conversation.events import (
-    AnswerAudio,
     Backchannel,
     BargeIn,
     Emit,
@@ -41,18 +43,13 @@ from lbrxvoicepro.conversation.events import (
 from lbrxvoicepro.conversation.listener import Listened, Listener
 from lbrxvoicepro.conversation.prompter import Prompter
 from lbrxvoicepro.conversation.reply import Reply
+from lbrxvoicepro.conversation.speaker import speak
 from lbrxvoicepro.conversation.writer import write_answer
 from lbrxvoicepro.errors import LbrxError, ModelNotFound
 from lbrxvoicepro.llm import ChatMessage
-from lbrxvoicepro.llm.grounding import CITATION
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.types import Audio, Transcript
 from lbrxvoicepro.vad.turn import SmartTurn
-
-FRAME_S = 0.1
-"""Answer audio is emitted in frames this long."""
-LEAD_S = 0.15
-"""How far ahead of playback audio is released: the most a barge-in can leave queued."""
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +100,14 @@ class ConversationEngine:
         self._realtime = realtime
         self._listener: Listener | None = None
         self._utterances: asyncio.Queue[
-            tuple[Audio, float, dict[str, float], asyncio.Task[Transcript] | None]
+            tuple[
+                Audio, float, dict[str, float], asyncio.Task[Transcript] | None, AnswerAhead | None
+            ]
         ] = asyncio.Queue()
         self._draft: tuple[float, asyncio.Task[Transcript]] | None = None
         """The speech end a draft transcript was started for, and that transcript."""
         self._partial: asyncio.Task[Transcript] | None = None
+        self._ahead = AnswersAhead(self._answer, emit)
         self._question_open = False
         """The user is speaking a question (or pausing in it) whose turn has not ended."""
         self._prompter = Prompter(models, settings, self.setup.kb)
@@ -161,6 +161,7 @@ class ConversationEngine:
         """Stop at once: an answer being spoken keeps what was heard, queued turns are dropped."""
         if self._turns is not None:
             self._turns.cancel()
+        self._drop_ahead()
         await self.barge_in(notify=False)
         if self._turns is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -184,6 +185,9 @@ class ConversationEngine:
         heard = await loop.run_in_executor(self._frame_executor, listen)
         now = time.perf_counter()
         await self._show_partial()
+        segmenter = listener.segmenter
+        if not heard.utterances and segmenter.in_speech and segmenter.silence_s == 0:
+            self._drop_ahead()  # the user goes on: the question is not the draft's
         if heard.speech_started is not None:
             self._question_open = True
             self._prompter.resume()
@@ -210,17 +214,18 @@ class ConversationEngine:
             await self._emit(Backchannel(duration))
         if heard.go_on:
             self._go_on(now)
-        position = listener.segmenter.position
+        position = segmenter.position
         for utterance in heard.utterances:
             await self._emit(SpeechStopped(round(utterance.speech_end, 3)))
             ended_at = now - (position - utterance.speech_end) if self._realtime else now
             timings = {"end_of_turn_ms": round(utterance.wait_s * 1000, 1)}
             draft = self._draft
             recognised = draft[1] if draft and draft[0] == utterance.speech_end else None
+            ahead = self._ahead.take(utterance.speech_end, timings)
             self._to_show.clear()  # the turn's transcript follows: a partial would repeat it
             self._question_open = False
             self._prompter.hold()
-            self._utterances.put_nowait((utterance.audio, ended_at, timings, recognised))
+            self._utterances.put_nowait((utterance.audio, ended_at, timings, recognised, ahead))
 
     def _read_ahead(self, recognised: asyncio.Task[Transcript]) -> None:
         """The prompt for the words so far (a partial's, or a draft's while the turn is still
@@ -231,16 +236,32 @@ class ConversationEngine:
             or recognised.exception() is not None
             or not self._question_open
             or self._answering
+            or self._ahead.current is not None
         ):
             return
         words = recognised.result().text.strip()
-        if recognised is self._draft_task:  # the user paused, the turn goes on
+        draft = self._draft
+        if draft is not None and recognised is draft[1]:  # the user paused, the turn goes on
+            if words and self.settings.conversation.answer_ahead and self._quiet_since(draft[0]):
+                self._ahead.begin(words, draft[0])
+                return
             self._prompter.resume()
         if words:
             task = asyncio.create_task(
                 asyncio.to_thread(self._prompter.read_ahead, words, list(self.history))
             )
             task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    def _quiet_since(self, speech_end: float) -> bool:
+        """No speech has come since ``speech_end``, and the utterance is still open."""
+        assert self._listener is not None
+        segmenter = self._listener.segmenter
+        return segmenter.in_speech and round(segmenter.voiced_end, 3) == speech_end
+
+    def _drop_ahead(self) -> None:
+        """The user went on speaking: the answer begun on their draft is stopped unheard."""
+        if self._ahead.drop():
+            self._prompter.resume()
 
     @property
     def _draft_task(self) -> asyncio.Task[Transcript] | None:
@@ -315,26 +336,37 @@ class ConversationEngine:
         ended_at: float | None = None,
         timings: dict[str, float] | None = None,
         recognised: asyncio.Task[Transcript] | None = None,
+        ahead: AnswerAhead | None = None,
     ) -> None:
         """One whole turn: recognise ``question`` (or take ``recognised``, its transcript
-        already under way), then answer it aloud. Returns when the answer has been spoken, was
-        interrupted, or failed (a ``TurnFailed`` event says why)."""
+        already under way, or ``ahead``, its answer already begun), then answer it aloud.
+        Returns when the answer has been spoken, was interrupted, or failed (a ``TurnFailed``
+        event says why)."""
         ended_at = time.perf_counter() if ended_at is None else ended_at
         timings = dict(timings or {})
         started = time.perf_counter()
-        try:
-            transcript = await (recognised or self._recognise(question))
-        except LbrxError as error:  # the turn fails, the conversation goes on
-            await self._emit(TurnFailed(str(error), type(error).__name__))
+        if ahead is not None:
+            text = ahead.question
+            timings["asr_ms"] = 0.0
+            timings["answer_ahead_ms"] = round((started - ahead.started) * 1000, 1)
+        else:
+            try:
+                text = (await (recognised or self._recognise(question))).text
+            except LbrxError as error:  # the turn fails, the conversation goes on
+                await self._emit(TurnFailed(str(error), type(error).__name__))
+                return
+            timings["asr_ms"] = elapsed_ms(started)
+        await self._emit(Heard(text))
+        if not text.strip():
             return
-        timings["asr_ms"] = elapsed_ms(started)
-        await self._emit(Heard(transcript.text))
-        if not transcript.text.strip():
-            return
-        self._reply = Reply()
-        self._reply_task = asyncio.create_task(
-            self._answer(transcript.text, ended_at, timings, self._reply)
-        )
+        if ahead is None:
+            reply, events = Reply(), HeldEvents(self._emit)
+            task = asyncio.create_task(self._answer(text, timings, reply, events))
+        else:
+            reply, events, task = ahead.reply, ahead.events, ahead.task
+            ahead.timings.update(timings)
+        self._reply, self._reply_task = reply, task
+        await events.release(ended_at)
         try:
             await self._reply_task
         except asyncio.CancelledError:
@@ -346,63 +378,35 @@ class ConversationEngine:
 
     async def _take_turns(self) -> None:
         while True:
-            question, ended_at, timings, recognised = await self._utterances.get()
-            await self.turn(question, ended_at, timings, recognised)
+            question, ended_at, timings, recognised, ahead = await self._utterances.get()
+            await self.turn(question, ended_at, timings, recognised, ahead)
 
     async def _answer(
-        self, question: str, ended_at: float, timings: dict[str, float], reply: Reply
+        self, question: str, timings: dict[str, float], reply: Reply, events: HeldEvents
     ) -> None:
+        """Write and speak the answer; what it emits waits for ``events`` to be released (the
+        end of the turn), and so does the question's place in the history."""
         model = await asyncio.to_thread(self.models.chat_model)
         started = time.perf_counter()
         prompt = await asyncio.to_thread(self._prompter.prompt, question, list(self.history))
         timings["retrieval_ms"] = elapsed_ms(started)
-        self.history.append(ChatMessage("user", question))
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
         writer = asyncio.create_task(
-            write_answer(model, prompt, question, self.settings, pieces, timings, self._emit)
+            write_answer(model, prompt, question, self.settings, pieces, timings, events)
         )
         try:
-            await self._speak(pieces, reply, ended_at, timings)
+            await events.released.wait()
+            self._prompter.next_turn()
+            self.history.append(ChatMessage("user", question))
+            synthesizer = await asyncio.to_thread(self.models.synthesizer, self.setup.voice or None)
+            playing = self._playing if self._realtime else None
+            await speak(synthesizer, pieces, reply, events, timings, playing)
             await writer
         finally:
             writer.cancel()
         self.history.append(ChatMessage("assistant", " ".join(reply.sentences)))
         await self._history_changed()
-        await self._emit(TurnDone(timings))
-
-    async def _speak(
-        self,
-        pieces: asyncio.Queue[str | None],
-        reply: Reply,
-        ended_at: float,
-        timings: dict[str, float],
-    ) -> None:
-        """Synthesize piece by piece; in real time, release audio at playback pace."""
-        synthesizer = await asyncio.to_thread(self.models.synthesizer, self.setup.voice or None)
-        sent_s = 0.0
-        while (piece := await pieces.get()) is not None:
-            sentence = CITATION.sub("", piece).strip()
-            if not any(char.isalnum() for char in sentence):
-                continue
-            started = time.perf_counter()
-            audio = await asyncio.to_thread(synthesizer.synthesize_sync, sentence)
-            timings.setdefault("first_tts_ms", elapsed_ms(started))
-            rate, samples = audio.sample_rate, audio.samples
-            reply.add(sentence, len(samples) / rate)
-            frame = int(FRAME_S * rate)
-            for first in range(0, len(samples), frame):
-                if reply.playback_start is None:
-                    reply.playback_start = time.perf_counter()
-                    timings["first_audio_ms"] = round((reply.playback_start - ended_at) * 1000, 1)
-                while self._realtime:  # playback pace, held while someone speaks over it
-                    await self._playing.wait()
-                    delay = reply.playback_start + sent_s - LEAD_S - time.perf_counter()
-                    if delay <= 0:
-                        break
-                    await asyncio.sleep(delay)
-                chunk = samples[first : first + frame]
-                await self._emit(AnswerAudio(chunk, rate, len(reply.sentences) - 1))
-                sent_s += len(chunk) / rate
+        await events(TurnDone(timings))
 
     async def _history_changed(self) -> None:
         if self._on_history is not None:

@@ -40,11 +40,17 @@ class Prompter:
 
     def prompt(self, question: str, history: Sequence[ChatMessage]) -> Prompt:
         """The turn's prompt: the passages read in while the user spoke, then those the whole
-        question finds besides them; the next turn starts afresh."""
+        question finds besides them. What was read in stays until ``next_turn``: an answer
+        begun on a draft is dropped if the user goes on, and the question goes on with it."""
         with self._state:
-            read_in, self._read_in, self._prefix = self._read_in, [], []
-            self._turn += 1
+            read_in = list(self._read_in)
         return self._build(question, history, read_in + _besides(read_in, self._search(question)))
+
+    def next_turn(self) -> None:
+        """The turn has been answered: the next one reads in afresh."""
+        with self._state:
+            self._read_in, self._prefix = [], []
+            self._turn += 1
 
     def hold(self) -> None:
         """Stop reading in at the next passage, and read nothing in until ``resume``."""
