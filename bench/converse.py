@@ -50,6 +50,7 @@ from lbrxvoicepro.conversation import (
     Heard,
     TurnDone,
     TurnFailed,
+    question_asr,
 )
 from lbrxvoicepro.kb.base import expand_paths
 from lbrxvoicepro.llm.llama import transcript
@@ -156,9 +157,7 @@ def floor(models: ModelManager, settings: Settings, kb: str, question: Question)
 
 def whole_utterances(models: ModelManager, settings: Settings, spoken: list[Question]) -> float:
     """Corpus WER of each recording decoded once, whole, with the conversation's settings."""
-    beam = settings.conversation.beam_size or settings.asr.beam_size
-    asr = settings.asr.model_copy(update={"beam_size": beam, "word_timestamps": False})
-    transcriber = models.transcriber(asr)
+    transcriber = models.transcriber(question_asr(settings))
     texts = [transcriber.transcribe(Audio(q.clip, 16000), "pl").text for q in spoken]
     return wer(" ".join(q.text for q in spoken), " ".join(texts))
 
@@ -187,6 +186,14 @@ def summary(name: str, turns: list[Turn], spoken: list[Question]) -> float:
         values = [t.timings[key] for t in turns if key in t.timings]
         if values:
             print(f"  {label:<22} median {statistics.median(values):7.0f} ms")
+    ahead = [t.timings["answer_ahead_ms"] for t in turns if "answer_ahead_ms" in t.timings]
+    dropped = sum(t.timings.get("answers_dropped", 0) for t in turns)
+    if ahead or dropped:
+        print(
+            f"  answered ahead of the end of the turn: {len(ahead)} of {len(turns)} turns "
+            f"(median {statistics.median(ahead) if ahead else 0:.0f} ms before it); "
+            f"answers begun and dropped: {dropped:.0f}"
+        )
     return median
 
 

@@ -6,8 +6,8 @@ Every clip of ``../shared/testdata/pl-nemo`` (360 read sentences, 9 speakers) an
 the conversation's listener frame by frame (Silero VAD, smart-turn, the 100 ms draft), and each
 turn's final transcript is made as the engine makes it: the draft taken at the pause when no
 more speech followed, else the turn's audio. The baseline decodes each clip once, whole, with
-the same Whisper settings (the conversation's beam, no word timings). Both are scored as corpus
-WER against the human transcripts.
+the same Whisper settings (``question_asr``: the conversation's beam, no word timings). Both are
+scored as corpus WER against the human transcripts.
 
     .venv/bin/python bench/streamed_wer.py [--nemo ../shared/testdata/pl-nemo] [--limit N]
 """
@@ -22,6 +22,7 @@ import numpy as np
 
 from lbrxvoicepro.audio import load
 from lbrxvoicepro.config import Settings
+from lbrxvoicepro.conversation import question_asr
 from lbrxvoicepro.conversation.listener import Draft, Listener
 from lbrxvoicepro.runtime import ModelManager
 from lbrxvoicepro.text import wer
@@ -45,7 +46,7 @@ def clips(nemo: Path, limit: int | None) -> list[tuple[str, Path, str]]:
 def streamed(models: ModelManager, settings: Settings, clip: np.ndarray) -> tuple[str, int, int]:
     """The conversation's final transcripts of ``clip`` spoken alone, and how many turns
     took their draft (recognised at the pause) versus their whole audio."""
-    asr = conversation_asr(settings)
+    asr = question_asr(settings)
     transcriber = models.transcriber(asr)
     listener = Listener(
         models.vad(), models.turn_detector(settings.conversation.turn_model), settings.vad,
@@ -69,11 +70,6 @@ def streamed(models: ModelManager, settings: Settings, clip: np.ndarray) -> tupl
     return " ".join(texts), drafted, whole
 
 
-def conversation_asr(settings: Settings):  # type: ignore[no-untyped-def]
-    beam = settings.conversation.beam_size or settings.asr.beam_size
-    return settings.asr.model_copy(update={"beam_size": beam, "word_timestamps": False})
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nemo", type=Path, default=Path("../shared/testdata/pl-nemo"))
@@ -81,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     models = ModelManager(settings)
-    transcriber = models.transcriber(conversation_asr(settings))
+    transcriber = models.transcriber(question_asr(settings))
     results: dict[str, tuple[list[str], list[str], list[str]]] = {}
     turns = {"drafted": 0, "whole": 0}
     for number, (name, path, reference) in enumerate(clips(args.nemo, args.limit), 1):

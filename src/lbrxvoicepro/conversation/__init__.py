@@ -1,6 +1,10 @@
 """One conversation engine (frames in, typed events out) under every transport."""
 
-from lbrxvoicepro.conversation.engine import ConversationEngine, ConversationSetup
+from lbrxvoicepro.conversation.engine import (
+    ConversationEngine,
+    ConversationSetup,
+    question_asr,
+)
 from lbrxvoicepro.conversation.events import (
     AnswerAudio,
     AnswerDelta,
@@ -37,5 +41,6 @@ __all__ = [
     "SpeechStopped",
     "TurnDone",
     "TurnFailed",
+    "question_asr",
     "wire",
 ]

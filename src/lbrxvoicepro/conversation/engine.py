@@ -64,6 +64,13 @@ class ConversationSetup:
     """Knowledge base to answer from; empty: none (the model answers alone)."""
 
 
+def question_asr(settings: Settings) -> AsrSettings:
+    """Whisper's settings for spoken questions: the conversation's beam, and no word timings
+    (a question is recognised for its words alone)."""
+    beam = settings.conversation.beam_size or settings.asr.beam_size
+    return settings.asr.model_copy(update={"beam_size": beam, "word_timestamps": False})
+
+
 class ConversationEngine:
     """Use as ``async with ConversationEngine(...) as engine:`` then ``await engine.feed(frame)``
     (live audio, turns found by the VAD) or ``await engine.turn(audio)`` (one whole question).
@@ -89,9 +96,7 @@ class ConversationEngine:
         self.settings = settings
         self.setup = setup or ConversationSetup()
         self.history: list[ChatMessage] = [] if history is None else history
-        beam = settings.conversation.beam_size or settings.asr.beam_size
-        self._asr = settings.asr.model_copy(update={"beam_size": beam, "word_timestamps": False})
-        """Questions are recognised for their words alone: no word timings to align."""
+        self._asr = question_asr(settings)
         self._partial_asr = self._asr.model_copy(update={"beam_size": 1})
         """Partials are only shown: greedy, about twice as fast."""
         self._emit = emit
