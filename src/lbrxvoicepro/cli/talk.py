@@ -214,6 +214,7 @@ def _timings(timings: dict[str, float]) -> str:
         "asr_ms": "recognition",
         "retrieval_ms": "retrieval",
         "llm_first_token_ms": "first token",
+        "answer_ahead_ms": "answer begun ahead by",
         "first_audio_ms": "voice to voice",
     }
     return "  ".join(
