@@ -17,8 +17,8 @@ stage, one after the other on the same questions in the same run:
   speaking waits for the answer's first whole sentence, nothing is read ahead (it keeps the
   engine's other gains);
 - ``project``: the defaults: smart-turn after a 200 ms pause, the question recognised from a
-  100 ms pause on (beam 5), the prompt read in while the user speaks, speaking from the first
-  clause.
+  100 ms pause on (beam 5) and answered as soon as that is done, the prompt read in while the
+  user speaks, speaking from the first clause.
 And the floor: the sum of each raw library's own latency on the same input, called directly
 one after the other with nothing waited for (faster-whisper ``transcribe`` of the recording
 alone, beam 5; llama.cpp's first token for the same prompt, in process; eSpeak on that token).
