@@ -167,6 +167,10 @@ class ConversationEngine:
         if self._turns is not None:
             self._turns.cancel()
         self._drop_ahead()
+        while not self._utterances.empty():  # their answers begun ahead stop with them
+            *_, ahead = self._utterances.get_nowait()
+            if ahead is not None:
+                ahead.task.cancel()
         await self.barge_in(notify=False)
         if self._turns is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -351,6 +355,7 @@ class ConversationEngine:
         timings = dict(timings or {})
         started = time.perf_counter()
         if ahead is not None:
+            self._reply, self._reply_task = ahead.reply, ahead.task  # stopped with the engine
             text = ahead.question
             timings["asr_ms"] = 0.0
             timings["answer_ahead_ms"] = round((started - ahead.started) * 1000, 1)
