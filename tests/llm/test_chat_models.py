@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -106,6 +108,22 @@ def test_a_base_model_does_not_repeat_itself_to_the_token_limit(models: ModelMan
 async def test_embedded_llama_cpp_streams_off_the_event_loop(models: ModelManager) -> None:
     deltas = [d async for d in astream(models.chat_model(), QUESTION, 8, 0.0)]
     assert len(deltas) >= 2
+
+
+async def test_the_model_is_marked_working_until_an_answer_left_early_has_stopped(
+    models: ModelManager,
+) -> None:
+    """The conversation's recognition waits on this mark: Whisper beside llama.cpp on two
+    cores slows both many times over."""
+    working = threading.Lock()
+    deltas = astream(models.chat_model(), QUESTION, 48, 0.0, working)
+    await anext(deltas)
+    assert working.locked(), "held while the model writes"
+    await deltas.aclose()
+    async with asyncio.timeout(60):  # the worker stops at the model's next delta
+        while working.locked():
+            await asyncio.sleep(0.01)
+    assert [d async for d in astream(models.chat_model(), QUESTION, 4, 0.0, working)]
 
 
 def test_openai_compatible_server_streams(llm_server: str) -> None:

@@ -78,7 +78,7 @@ def test_a_question_is_recognised_only_once_the_passage_being_read_in_is_done(
     settings: Settings, tmp_path: Path
 ) -> None:
     """On two cores Whisper beside a read-in slows both many times over (a 0.3 s draft took
-    2.7 s): the engine starts no partial while the prompter is ``reading``, and recognises a
+    2.7 s): the engine starts no partial while the prompter is ``busy``, and recognises a
     question after ``hold`` and ``wait``."""
     settings = settings.model_copy(
         update={"kb": settings.kb.model_copy(update={"data_dir": tmp_path, "top_k": 3})}
@@ -88,15 +88,15 @@ def test_a_question_is_recognised_only_once_the_passage_being_read_in_is_done(
         assert models.knowledge_base("guide").add(expand_paths([Path("examples/kb")])[0]).added
         models.chat_model()
         prompter = Prompter(models, settings, "guide")
-        assert not prompter.reading
+        assert not prompter.busy
         with ThreadPoolExecutor(max_workers=1) as pool:
             reading = pool.submit(prompter.read_ahead, QUESTION, [])
-            while not prompter.reading and not reading.done():
+            while not prompter.busy and not reading.done():
                 time.sleep(0.001)
-            assert prompter.reading, "a read-in evaluates passages for a while"
+            assert prompter.busy, "a read-in evaluates passages for a while"
             prompter.hold()
             prompter.wait()
-            assert not prompter.reading
+            assert not prompter.busy
             reading.result(timeout=60)  # held: it stopped at its next passage, or before one
     finally:
         models.unload()

@@ -182,7 +182,7 @@ class ConversationEngine:
         assert self._listener is not None, "use the engine inside `async with`"
         listener = self._listener
         answering = self._answering
-        idle = not self._prompter.reading and all(
+        idle = not self._prompter.busy and all(
             task is None or task.done() for task in (self._partial, self._draft_task)
         )
 
@@ -271,6 +271,13 @@ class ConversationEngine:
         """The user went on speaking: the answer begun on their draft is stopped unheard."""
         if self._ahead.drop():
             self._prompter.resume()
+
+    async def _recognition_done(self) -> None:
+        """Until no Whisper decode runs (a partial begun just before the pause, say): beside
+        it, llama.cpp and Whisper would slow each other many times over on two cores."""
+        running = [task for task in (self._partial, self._draft_task) if task and not task.done()]
+        if running:
+            await asyncio.wait(running)
 
     @property
     def _draft_task(self) -> asyncio.Task[Transcript] | None:
@@ -401,8 +408,10 @@ class ConversationEngine:
         prompt = await asyncio.to_thread(self._prompter.prompt, question, list(self.history))
         timings["retrieval_ms"] = elapsed_ms(started)
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        await self._recognition_done()
+        working = self._prompter.llm_lock
         writer = asyncio.create_task(
-            write_answer(model, prompt, question, self.settings, pieces, timings, events)
+            write_answer(model, prompt, question, self.settings, pieces, timings, events, working)
         )
         try:
             await events.released.wait()

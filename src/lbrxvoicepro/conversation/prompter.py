@@ -27,8 +27,9 @@ class Prompter:
         self.models = models
         self.settings = settings
         self.kb = kb
-        self._reading = threading.Lock()
-        """Held while a prefix is read in: one at a time, never queued."""
+        self.llm_lock = threading.Lock()
+        """Held while the LLM works for this conversation: a read-in (one at a time, never
+        queued) or an answer being written (``write_answer``)."""
         self._held = threading.Event()
         """Set while recognition the answer waits for runs: a read-in stops at its next
         passage (on two cores it would only slow that recognition)."""
@@ -60,15 +61,16 @@ class Prompter:
         self._held.clear()
 
     @property
-    def reading(self) -> bool:
-        """A read-in is under way."""
-        return self._reading.locked()
+    def busy(self) -> bool:
+        """The LLM works for this conversation (a read-in, or an answer being written)."""
+        return self.llm_lock.locked()
 
     def wait(self) -> None:
-        """Until the read-in under way (if any) has stopped; after ``hold``, that is at the end
-        of the passage it is reading. On two cores, Whisper beside a read-in slows both many
-        times over (their threads spin waiting for each other): a 0.3 s draft took 2.7 s."""
-        with self._reading:
+        """Until the LLM's work under way (if any) has stopped: a read-in after ``hold`` stops
+        at the end of the passage it is reading, an answer dropped or interrupted at its next
+        token. On two cores, Whisper beside llama.cpp slows both many times over (their
+        threads spin waiting for each other): a 0.3 s draft took 2.7 s."""
+        with self.llm_lock:
             pass
 
     def read_ahead(self, words_so_far: str, history: Sequence[ChatMessage]) -> bool:
@@ -76,7 +78,7 @@ class Prompter:
         token generated), keeping the passages read in so far first, one new passage at a
         time so that ``hold`` takes effect soon. False when nothing new was read in: the same
         prefix as before, another read-in under way, or held."""
-        if not self._reading.acquire(blocking=False):
+        if not self.llm_lock.acquire(blocking=False):
             return False
         try:
             with self._state:
@@ -99,7 +101,7 @@ class Prompter:
                     self._read_in, self._prefix = hits[:count], prefix
             return read
         finally:
-            self._reading.release()
+            self.llm_lock.release()
 
     def _search(self, text: str) -> list[Hit]:
         """The best passages, in the order of their documents."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 
 from lbrxvoicepro.config import Settings
@@ -31,16 +32,18 @@ async def write_answer(
     pieces: asyncio.Queue[str | None],
     timings: dict[str, float],
     emit: Emit,
+    working: threading.Lock | None = None,
 ) -> None:
     """Stream the answer; hand each piece to the speaker as soon as it can be spoken. The
-    queue always ends with None, even when the model failed."""
+    queue always ends with None, even when the model failed. ``working`` is held while the
+    model writes (``astream``)."""
     llm = settings.llm
     check = None
     if llm.grounding and prompt.sources:
         check = SpokenCheck(Grounder(), question, prompt.sources)
     started, text, spoken = time.perf_counter(), "", False
     first_clause = settings.conversation.first_clause
-    deltas = astream(model, prompt.messages, llm.max_tokens, llm.temperature)
+    deltas = astream(model, prompt.messages, llm.max_tokens, llm.temperature, working)
     try:
         async with contextlib.aclosing(deltas):  # an answer ended early frees the model now
             async for delta in deltas:

@@ -36,12 +36,17 @@ class ChatModel(Protocol):
 
 
 async def astream(
-    model: ChatModel, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
+    model: ChatModel,
+    messages: Sequence[ChatMessage],
+    max_tokens: int,
+    temperature: float,
+    working: threading.Lock | None = None,
 ) -> AsyncGenerator[str, None]:
     """``model.stream`` in a worker thread, deltas handed to the event loop as they come.
 
     If the consumer stops early (a barge-in cancels it), the worker stops at the next delta and
-    closes the model's stream there, so the model is free for the next answer at once.
+    closes the model's stream there, so the model is free for the next answer at once. The
+    worker holds ``working`` (if given) until then: others can wait for the model to be free.
     """
     loop = asyncio.get_running_loop()
     deltas: asyncio.Queue[str | Exception | None] = asyncio.Queue()
@@ -52,19 +57,20 @@ async def astream(
             loop.call_soon_threadsafe(deltas.put_nowait, item)
 
     def produce() -> None:
-        stream = model.stream(messages, max_tokens, temperature)
-        try:
-            for delta in stream:
-                hand_over(delta)
-                if stop.is_set():
-                    break
-            hand_over(None)
-        except Exception as error:
-            hand_over(error)
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+        with working or contextlib.nullcontext():
+            stream = model.stream(messages, max_tokens, temperature)
+            try:
+                for delta in stream:
+                    hand_over(delta)
+                    if stop.is_set():
+                        break
+                hand_over(None)
+            except Exception as error:
+                hand_over(error)
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
 
     loop.run_in_executor(None, produce)  # ends by itself after its last (or next) delta
     try:
