@@ -6,9 +6,8 @@ The engine owns the turn loop: Silero VAD finds the end of an utterance, Whisper
 it, retrieval and the language model answer it, and the answer is spoken while it is still
 being written (its first clause at once, then sentence by sentence); when a pause's draft
 transcript is ready before the turn has ended, the answer starts on it (``ahead``). In real
-time, audio is
-released at playback pace (``LEAD_S`` ahead at most), so when the user starts speaking the
-answer stops at once and the history keeps only what was heard.
+time, audio is released at playback pace (``LEAD_S`` ahead at most), so when the user starts
+speaking the answer stops at once and the history keeps only what was heard.
 """
 
 from __future__ import annotations
