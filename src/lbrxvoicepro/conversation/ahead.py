@@ -53,8 +53,9 @@ class AnswerAhead:
     question: str
     events: HeldEvents
     task: asyncio.Task[None]
-    reply: Reply = field(default_factory=Reply)
-    timings: dict[str, float] = field(default_factory=dict)
+    reply: Reply
+    timings: dict[str, float]
+    """The answer's own timings: the turn's are added when it is taken."""
     started: float = field(default_factory=time.perf_counter)
 
 

@@ -376,15 +376,15 @@ class ConversationEngine:
         if not text.strip():
             return
         if ahead is None:
-            reply, events = Reply(), HeldEvents(self._emit)
-            task = asyncio.create_task(self._answer(text, timings, reply, events))
+            events, self._reply = HeldEvents(self._emit), Reply()
+            task = asyncio.create_task(self._answer(text, timings, self._reply, events))
+            self._reply_task = task
         else:
-            reply, events, task = ahead.reply, ahead.events, ahead.task
+            events, task = ahead.events, ahead.task
             ahead.timings.update(timings)
-        self._reply, self._reply_task = reply, task
         await events.release(ended_at)
         try:
-            await self._reply_task
+            await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
