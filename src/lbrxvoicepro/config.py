@@ -359,7 +359,17 @@ class ConversationSettings(BaseModel):
         "(vad.max_pause_ms) ends a turn, as it does when the model is not installed",
     )
     turn_pause_ms: int = Field(
-        200, ge=32, description="silence after which the end-of-turn model is asked"
+        200,
+        ge=32,
+        description="silence after which the end-of-turn model's 'done' ends the turn (a "
+        "'not done' from an earlier ask is asked again here)",
+    )
+    turn_ask_ms: int = Field(
+        50,
+        ge=32,
+        description="silence after which the end-of-turn model is first asked: early in the "
+        "pause it runs while the cores are idle, before the draft is recognised, instead of "
+        "beside it (which slowed both)",
     )
     draft_pause_ms: int = Field(
         100,

@@ -48,6 +48,22 @@ def test_a_finished_question_ends_the_turn_sooner_with_the_model(
         assert decisions == [] and utterances[0].wait_s >= settings.vad.max_pause_ms / 1000
 
 
+def test_the_model_is_asked_early_in_the_pause_and_its_yes_waits_for_the_turn_pause(
+    models: ModelManager, settings: Settings
+) -> None:
+    """Asked no later than the draft is taken, smart-turn runs before that recognition rather
+    than beside it; the turn still ends only once the pause reaches ``turn_pause_ms``."""
+    turn_model = models.turn_detector("smart-turn-v3.2")
+    listener = Listener(models.vad(), turn_model, settings.vad, settings.conversation)
+    heard = listen(listener, spoken(models, "Jaka jest jutro pogoda w Krakowie?"))
+    asked = next(index for index, h in enumerate(heard) if h.decisions)
+    drafted = next(index for index, h in enumerate(heard) if h.draft)
+    ended = next(index for index, h in enumerate(heard) if h.utterances)
+    assert asked <= drafted < ended
+    assert heard[asked].decisions[0].complete
+    assert heard[ended].utterances[0].wait_s >= settings.conversation.turn_pause_ms / 1000
+
+
 def test_a_short_word_over_the_answer_pauses_it_and_is_not_a_turn(
     models: ModelManager, settings: Settings
 ) -> None:

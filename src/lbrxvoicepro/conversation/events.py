@@ -29,8 +29,9 @@ class SpeechStopped:
 
 @dataclass(frozen=True)
 class EndOfTurn:
-    """The end-of-turn model's verdict after a short pause in the user's speech: ``complete``
-    ends the turn now; otherwise it waits for more speech or a long pause."""
+    """The end-of-turn model's verdict early in a pause in the user's speech: ``complete``
+    ends the turn when the pause reaches ``turn_pause_ms``; otherwise the model is asked again
+    then, and the turn waits for more speech or a long pause."""
 
     wire_type: ClassVar[str] = "end_of_turn"
     at: float

@@ -79,8 +79,9 @@ class Listener:
         self._settings = conversation
         self._padding = vad_settings.padding_ms / 1000
         self._pause_s = max(conversation.turn_pause_ms, vad_settings.padding_ms) / 1000
-        """Silence that ends a backchannel or asks the model: by then the trailing padding of
-        the utterance has arrived, so ending it yields its audio at once."""
+        """Silence that ends a backchannel or lets the model end the turn: by then the
+        trailing padding of the utterance has arrived, so ending it yields its audio at once."""
+        self._ask_s = min(conversation.turn_ask_ms / 1000, self._pause_s)
         if turn_model is not None:  # the model ends turns early; the pause only when it won't
             vad_settings = vad_settings.model_copy(
                 update={"max_pause_ms": conversation.max_turn_pause_ms}
@@ -91,8 +92,12 @@ class Listener:
         """The speech in progress began over the answer and has not interrupted it (yet)."""
         self._overlap_voiced = 0.0
         self._held = False
-        self._asked = self._drafted = False
-        """The end-of-turn model was asked (a draft taken) during this pause already."""
+        self._asks = 0
+        """The end-of-turn model was asked in this pause: 1 early, 2 (also) at its end."""
+        self._done = False
+        """Its verdict in this pause: the speaker has finished."""
+        self._drafted = False
+        """A draft was taken during this pause already."""
         self._draft_s = conversation.draft_pause_ms / 1000
         self._partial_every_s = conversation.partial_every_ms / 1000
         self._partial_at = 0.0
@@ -109,7 +114,7 @@ class Listener:
             self._partial_at = 0.0
         silence, pause_s = segmenter.silence_s, self._pause_s
         if silence == 0:
-            self._asked = self._drafted = False
+            self._asks, self._done, self._drafted = 0, False, False
         if self._overlap:
             if segmenter.speech_s >= self._settings.min_interruption_s:
                 heard.interrupt, self._overlap, self._held = True, False, False
@@ -133,8 +138,8 @@ class Listener:
             ):
                 self._partial_at = segmenter.speech_s
                 heard.partial = segmenter.pending()
-            if segmenter.in_speech and silence >= pause_s and not self._asked:
-                chunks += self._ask_turn_model(heard)
+            if segmenter.in_speech:
+                chunks += self._end_of_turn(heard, silence)
         for chunk in chunks:
             speech_end = chunk.span.end - self._padding
             if self._overlap:
@@ -165,17 +170,26 @@ class Listener:
             return None
         return Draft(pending, round(self.segmenter.voiced_end, 3))
 
-    def _ask_turn_model(self, heard: Listened) -> list[SpeechChunk]:
-        """After a short pause: is the speaker done? If the model says so, the turn ends now."""
-        self._asked = True
+    def _end_of_turn(self, heard: Listened, silence: float) -> list[SpeechChunk]:
+        """In a pause: is the speaker done? The model is asked early in the pause (and, if it
+        said no, again at ``turn_pause_ms``); its yes ends the turn at ``turn_pause_ms``."""
         if self._turn_model is None:
             return []
+        paused = silence >= self._pause_s
+        first_ask = self._asks == 0 and silence >= self._ask_s
+        if first_ask or (self._asks == 1 and paused and not self._done):
+            self._asks = 2 if paused else 1
+            self._done = self._ask_turn_model(heard)
+        return self.segmenter.end_utterance() if self._done and paused else []
+
+    def _ask_turn_model(self, heard: Listened) -> bool:
+        assert self._turn_model is not None
         pending = self.segmenter.pending()
         if pending is None:
-            return []
+            return False
         probability = self._turn_model.probability(pending.samples)
         complete = probability >= self._settings.turn_threshold
         heard.decisions.append(
             TurnDecision(round(self.segmenter.position, 3), round(probability, 3), complete)
         )
-        return self.segmenter.end_utterance() if complete else []
+        return complete
