@@ -394,6 +394,13 @@ class ConversationSettings(BaseModel):
         "found for the words so far are read into the LLM, so that at the end of the turn "
         "only the question is new to it; never while the question itself is recognised",
     )
+    late_passages: int = Field(
+        2,
+        ge=0,
+        description="of the passages the whole question finds that were not read in while "
+        "the user spoke, only its best this many join the prompt (each costs the LLM ~0.1-0.15 "
+        "s after the turn on two cores), and more only while it holds fewer than kb.top_k",
+    )
     answer_ahead: bool = Field(
         True,
         description="when a pause's draft transcript is ready before the turn has ended, "

@@ -18,12 +18,17 @@ SO_FAR = "Jak dojechać"
 QUESTION = "Jak dojechać na Wawel?"
 
 
+def with_passages(settings: Settings, folder: Path, late_passages: int = 3) -> Settings:
+    """A top_k of 3; ``late_passages`` 3 (the default 2 is tested on its own)."""
+    conversation = settings.conversation.model_copy(update={"late_passages": late_passages})
+    kb = settings.kb.model_copy(update={"data_dir": folder, "top_k": 3})
+    return settings.model_copy(update={"kb": kb, "conversation": conversation})
+
+
 def test_the_turns_prompt_begins_with_the_prompt_read_in_while_the_user_spoke(
     settings: Settings, tmp_path: Path
 ) -> None:
-    settings = settings.model_copy(
-        update={"kb": settings.kb.model_copy(update={"data_dir": tmp_path, "top_k": 3})}
-    )
+    settings = with_passages(settings, tmp_path)
     models = ModelManager(settings)
     try:
         kb = models.knowledge_base("guide")
@@ -55,12 +60,36 @@ def test_the_turns_prompt_begins_with_the_prompt_read_in_while_the_user_spoke(
         models.unload()
 
 
+def test_passages_not_read_in_join_the_prompt_only_from_the_questions_best(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Each passage the partials did not read in costs the LLM ~0.1-0.15 s once the turn has
+    ended: it joins the prompt if it is among the question's best ``late_passages``, or while
+    the prompt holds fewer than ``kb.top_k`` passages."""
+    models = ModelManager(with_passages(settings, tmp_path))
+    try:
+        kb = models.knowledge_base("guide")
+        assert kb.add(expand_paths([Path("examples/kb")])[0]).added
+        so_far = {hit.chunk.id for hit in kb.search(SO_FAR, 3)}
+        ranked = [hit.chunk.id for hit in kb.search(QUESTION, 3)]
+        late = [rank for rank, chunk in enumerate(ranked) if chunk not in so_far]
+        assert late and max(late) >= 1, "the question finds a passage of its own below its best"
+        for best in (0, 1, 3):
+            prompter = Prompter(models, with_passages(settings, tmp_path, best), "guide")
+            assert prompter.read_ahead(SO_FAR, [])
+            sources = [hit.chunk.id for hit in prompter.prompt(QUESTION, []).sources]
+            assert sources[: len(so_far)] == sorted(so_far)
+            assert sources[len(so_far) :] == sorted(ranked[r] for r in late if r < best)
+        unread = Prompter(models, with_passages(settings, tmp_path, 0), "guide")
+        assert len(unread.prompt(QUESTION, []).sources) == 3, "nothing read in: top_k all the same"
+    finally:
+        models.unload()
+
+
 def test_a_held_prompter_reads_nothing_in_until_resumed(settings: Settings, tmp_path: Path) -> None:
     """While the question's own recognition runs (a draft at a pause, or the turn's), reading in
     would only slow it on two cores: the engine holds the prompter then."""
-    settings = settings.model_copy(
-        update={"kb": settings.kb.model_copy(update={"data_dir": tmp_path, "top_k": 3})}
-    )
+    settings = with_passages(settings, tmp_path)
     models = ModelManager(settings)
     try:
         assert models.knowledge_base("guide").add(expand_paths([Path("examples/kb")])[0]).added
@@ -80,9 +109,7 @@ def test_a_question_is_recognised_only_once_the_passage_being_read_in_is_done(
     """On two cores Whisper beside a read-in slows both many times over (a 0.3 s draft took
     2.7 s): the engine starts no partial while the prompter is ``busy``, and recognises a
     question after ``hold`` and ``wait``."""
-    settings = settings.model_copy(
-        update={"kb": settings.kb.model_copy(update={"data_dir": tmp_path, "top_k": 3})}
-    )
+    settings = with_passages(settings, tmp_path)
     models = ModelManager(settings)
     try:
         assert models.knowledge_base("guide").add(expand_paths([Path("examples/kb")])[0]).added

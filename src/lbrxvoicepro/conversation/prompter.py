@@ -2,9 +2,9 @@
 
 While the user still speaks, the passages found for the words so far are evaluated by the model
 ahead of the question (``read_ahead``), and they stay in the turn's prompt, first and in the same
-order; the passages the whole question finds besides them come after. When the turn ends only
-those and the question's own tokens are new to the model: llama.cpp reuses the longest prefix
-it has already evaluated.
+order; of the passages the whole question finds besides them, its best come after. When the
+turn ends only those and the question's own tokens are new to the model: llama.cpp reuses the
+longest prefix it has already evaluated.
 """
 
 from __future__ import annotations
@@ -41,11 +41,25 @@ class Prompter:
 
     def prompt(self, question: str, history: Sequence[ChatMessage]) -> Prompt:
         """The turn's prompt: the passages read in while the user spoke, then those the whole
-        question finds besides them. What was read in stays until ``next_turn``: an answer
-        begun on a draft is dropped if the user goes on, and the question goes on with it."""
+        question finds besides them (``_late``). What was read in stays until ``next_turn``: an
+        answer begun on a draft is dropped if the user goes on, and the question goes on with
+        it."""
         with self._state:
             read_in = list(self._read_in)
-        return self._build(question, history, read_in + _besides(read_in, self._search(question)))
+        return self._build(question, history, read_in + self._late(read_in, question))
+
+    def _late(self, read_in: list[Hit], question: str) -> list[Hit]:
+        """The question's passages that were not read in, in document order: each costs the
+        LLM ~0.1-0.15 s on two cores once the turn has ended, so they are taken from the
+        question's best ``conversation.late_passages``, and from the rest only while the
+        prompt holds fewer than ``kb.top_k`` passages."""
+        known = {hit.chunk.id for hit in read_in}
+        best, wanted = self.settings.conversation.late_passages, self.settings.kb.top_k
+        late: list[Hit] = []
+        for rank, hit in enumerate(self._search(question, ranked=True)):
+            if hit.chunk.id not in known and (rank < best or len(read_in) + len(late) < wanted):
+                late.append(hit)
+        return sorted(late, key=lambda hit: hit.chunk.id)
 
     def next_turn(self) -> None:
         """The turn has been answered: the next one reads in afresh."""
@@ -103,12 +117,12 @@ class Prompter:
         finally:
             self.llm_lock.release()
 
-    def _search(self, text: str) -> list[Hit]:
-        """The best passages, in the order of their documents."""
+    def _search(self, text: str, ranked: bool = False) -> list[Hit]:
+        """The best passages, in the order of their documents (``ranked``: best first)."""
         if not self.kb:
             return []
         found = self.models.knowledge_base(self.kb).search(text, self.settings.kb.top_k)
-        return sorted(found, key=lambda hit: hit.chunk.id)
+        return found if ranked else sorted(found, key=lambda hit: hit.chunk.id)
 
     def _build(self, question: str, history: Sequence[ChatMessage], hits: list[Hit]) -> Prompt:
         llm = self.settings.llm
