@@ -56,10 +56,10 @@ class Prompter:
         known = {hit.chunk.id for hit in read_in}
         best, wanted = self.settings.conversation.late_passages, self.settings.kb.top_k
         late: list[Hit] = []
-        for rank, hit in enumerate(self._search(question, ranked=True)):
+        for rank, hit in enumerate(self._search(question)):
             if hit.chunk.id not in known and (rank < best or len(read_in) + len(late) < wanted):
                 late.append(hit)
-        return sorted(late, key=lambda hit: hit.chunk.id)
+        return _in_document_order(late)
 
     def next_turn(self) -> None:
         """The turn has been answered: the next one reads in afresh."""
@@ -97,7 +97,7 @@ class Prompter:
         try:
             with self._state:
                 turn, read_in, before = self._turn, self._read_in, self._prefix
-            found = self._search(words_so_far)
+            found = _in_document_order(self._search(words_so_far))
             room = max(0, 2 * self.settings.kb.top_k - len(read_in))
             hits = read_in + _besides(read_in, found)[:room]
             read = False
@@ -117,12 +117,11 @@ class Prompter:
         finally:
             self.llm_lock.release()
 
-    def _search(self, text: str, ranked: bool = False) -> list[Hit]:
-        """The best passages, in the order of their documents (``ranked``: best first)."""
+    def _search(self, text: str) -> list[Hit]:
+        """The best passages, best first."""
         if not self.kb:
             return []
-        found = self.models.knowledge_base(self.kb).search(text, self.settings.kb.top_k)
-        return found if ranked else sorted(found, key=lambda hit: hit.chunk.id)
+        return self.models.knowledge_base(self.kb).search(text, self.settings.kb.top_k)
 
     def _build(self, question: str, history: Sequence[ChatMessage], hits: list[Hit]) -> Prompt:
         llm = self.settings.llm
@@ -134,3 +133,8 @@ def _besides(kept: list[Hit], found: list[Hit]) -> list[Hit]:
     """The hits of ``found`` that are not among ``kept``."""
     known = {hit.chunk.id for hit in kept}
     return [hit for hit in found if hit.chunk.id not in known]
+
+
+def _in_document_order(hits: list[Hit]) -> list[Hit]:
+    """The same passages ranked differently would be a different prompt prefix."""
+    return sorted(hits, key=lambda hit: hit.chunk.id)
